@@ -1,0 +1,348 @@
+import { LRUCache } from 'lru-cache';
+import pRetry from 'p-retry';
+import { ClosedError, fromSdkError, InvalidOptionError, InvalidSecretFormatError } from '../errors.js';
+import { emitSafely, type CacheEvent } from './events.js';
+import { resolveCacheConfig, type CacheConfig, type SecretCacheOptions } from './options.js';
+import { AWSCURRENT, type SecretVersion, type VersionSelector } from './secret-version.js';
+import { createSecretsManagerClient, SecretsManagerSource, type SecretsManagerLike, type SecretSource } from './source.js';
+
+interface Entry {
+  readonly version: SecretVersion;
+  readonly expiresAt: number;
+  readonly staleUntil: number;
+  /** Parsed and deep-frozen JSON, computed on first use and then shared by every hit. */
+  json?: unknown;
+}
+
+interface Target {
+  readonly key: string;
+  readonly secretId: string;
+  readonly selector: VersionSelector;
+}
+
+/** Counters of a cache since it was created. */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  fetches: number;
+  staleServed: number;
+  errors: number;
+  size: number;
+}
+
+// Secret names and ARNs cannot contain NUL, so it separates the parts of a key unambiguously.
+const SEP = '\u0000';
+
+function targetOf(secretId: string, opts: VersionSelector | undefined): Target {
+  if (typeof secretId !== 'string' || secretId.length === 0) {
+    throw new InvalidOptionError('secretId', 'must be a non-empty string');
+  }
+  const versionId = opts?.versionId;
+  const versionStage = opts?.versionStage;
+  if (versionId !== undefined && versionStage !== undefined) {
+    throw new InvalidOptionError('versionStage', 'cannot be combined with versionId');
+  }
+  if (versionId !== undefined) return { key: `${secretId}${SEP}id${SEP}${versionId}`, secretId, selector: { versionId } };
+  const stage = versionStage ?? AWSCURRENT;
+  // The default stage keys by the bare id: the commonest lookup builds no string.
+  return { key: stage === AWSCURRENT ? secretId : `${secretId}${SEP}${stage}`, secretId, selector: { versionStage: stage } };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * A caching resolver for Secrets Manager, keyed by secret and version stage (or version id).
+ *
+ * - Concurrent callers for one key share one GetSecretValue (single-flight).
+ * - Past its TTL a value is served at once while one background refresh runs
+ *   (stale-while-revalidate), for up to `maxStaleMs`.
+ * - Transient failures (throttling, 5xx, timeouts, network) keep the stale value served and
+ *   are retried with jittered exponential backoff; permanent ones surface as typed errors.
+ * - Bounded by an LRU of `maxEntries`; reads need only `secretsmanager:GetSecretValue`.
+ *
+ * @example
+ * ```ts
+ * import { SecretCache } from 'credstage';
+ *
+ * const cache = new SecretCache({ clientConfig: { region: 'us-west-2' } });
+ * const secret = await cache.getSecretJson<{ username: string; password: string }>(
+ *   'Applications/MyApp/Documentdb-instance',
+ * );
+ * const pending = await cache.getSecretVersion('Applications/MyApp/Documentdb-instance', {
+ *   versionStage: 'AWSPENDING',
+ * });
+ * ```
+ */
+export class SecretCache {
+  readonly config: CacheConfig;
+  readonly #source: SecretSource;
+  readonly #ownedClient: SecretsManagerLike | undefined;
+  readonly #store: LRUCache<string, Entry>;
+  readonly #inflight = new Map<string, Promise<Entry>>();
+  readonly #abort = new AbortController();
+  readonly #counters = { hits: 0, misses: 0, fetches: 0, staleServed: 0, errors: 0 };
+  #closed = false;
+
+  constructor(options: SecretCacheOptions = {}) {
+    this.config = resolveCacheConfig(options);
+    const client = options.client ?? createSecretsManagerClient(options.clientConfig);
+    this.#ownedClient = options.client ? undefined : client;
+    this.#source = new SecretsManagerSource(client);
+    this.#store = new LRUCache<string, Entry>({ max: this.config.maxEntries });
+  }
+
+  /**
+   * The SecretString of a version (default AWSCURRENT).
+   *
+   * @example
+   * ```ts
+   * const text = await cache.getSecretString('Applications/MyApp/Documentdb-instance');
+   * ```
+   */
+  async getSecretString(secretId: string, opts?: VersionSelector): Promise<string> {
+    const found = this.#entry(secretId, opts);
+    const entry = found instanceof Promise ? await found : found;
+    const value = entry.version.secretString;
+    if (value === undefined) throw this.#formatError(secretId, entry, 'has no SecretString (it is a binary secret)');
+    return value;
+  }
+
+  /**
+   * The SecretBinary of a version (default AWSCURRENT).
+   *
+   * @example
+   * ```ts
+   * const bytes = await cache.getSecretBinary('Applications/MyApp/tls-key');
+   * ```
+   */
+  async getSecretBinary(secretId: string, opts?: VersionSelector): Promise<Uint8Array> {
+    const found = this.#entry(secretId, opts);
+    const entry = found instanceof Promise ? await found : found;
+    const value = entry.version.secretBinary;
+    if (value === undefined) throw this.#formatError(secretId, entry, 'has no SecretBinary (it is a string secret)');
+    return value;
+  }
+
+  /**
+   * The SecretString parsed as JSON. Parsed once per version and deep-frozen: every caller
+   * shares the same object, so it cannot be changed.
+   *
+   * @example
+   * ```ts
+   * const { host, port } = await cache.getSecretJson<{ host: string; port: number }>('Applications/MyApp/Documentdb-instance');
+   * ```
+   */
+  async getSecretJson<T = unknown>(secretId: string, opts?: VersionSelector): Promise<T> {
+    const found = this.#entry(secretId, opts);
+    const entry = found instanceof Promise ? await found : found;
+    if (entry.json === undefined) {
+      const text = entry.version.secretString;
+      if (text === undefined) throw this.#formatError(secretId, entry, 'has no SecretString (it is a binary secret)');
+      try {
+        entry.json = deepFreeze(JSON.parse(text));
+      } catch {
+        // The SyntaxError quotes the text, which is the secret: it is not kept as a cause.
+        throw this.#formatError(secretId, entry, 'is not valid JSON');
+      }
+    }
+    return entry.json as T;
+  }
+
+  /**
+   * The whole version: value plus versionId, versionStages, arn, name and createdDate.
+   *
+   * @example
+   * ```ts
+   * const v = await cache.getSecretVersion('Applications/MyApp/Documentdb-instance', { versionStage: 'AWSPREVIOUS' });
+   * console.log(v.versionId, v.versionStages);
+   * ```
+   */
+  async getSecretVersion(secretId: string, opts?: VersionSelector): Promise<SecretVersion> {
+    const found = this.#entry(secretId, opts);
+    return (found instanceof Promise ? await found : found).version;
+  }
+
+  /**
+   * The cached version without any request, or undefined. Serves expired values too
+   * (they are still the newest this process knows).
+   *
+   * @example
+   * ```ts
+   * const known = cache.peek('Applications/MyApp/Documentdb-instance');
+   * ```
+   */
+  peek(secretId: string, opts?: VersionSelector): SecretVersion | undefined {
+    return this.#store.peek(targetOf(secretId, opts).key)?.version;
+  }
+
+  /**
+   * Fetches the version now, whatever the cache holds, and stores it. Joins a request
+   * already in flight for the same key instead of sending another.
+   *
+   * @example
+   * ```ts
+   * const fresh = await cache.refresh('Applications/MyApp/Documentdb-instance');
+   * ```
+   */
+  async refresh(secretId: string, opts?: VersionSelector): Promise<SecretVersion> {
+    this.#assertOpen();
+    return (await this.#load(targetOf(secretId, opts), false)).version;
+  }
+
+  /**
+   * Drops the cached versions of one secret (every stage and version id), or of all secrets.
+   *
+   * @example
+   * ```ts
+   * cache.invalidate('Applications/MyApp/Documentdb-instance');
+   * ```
+   */
+  invalidate(secretId?: string): void {
+    if (secretId === undefined) {
+      this.#store.clear();
+      return;
+    }
+    const prefix = secretId + SEP;
+    for (const key of [...this.#store.keys()]) {
+      if (key === secretId || key.startsWith(prefix)) this.#store.delete(key);
+    }
+  }
+
+  /**
+   * Counters since the cache was created, and its current size.
+   *
+   * @example
+   * ```ts
+   * const { hits, misses, fetches } = cache.stats();
+   * ```
+   */
+  stats(): CacheStats {
+    return { ...this.#counters, size: this.#store.size };
+  }
+
+  /**
+   * Stops background refreshes, drops every value and releases the client the cache built.
+   * Safe to call twice.
+   *
+   * @example
+   * ```ts
+   * await cache.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort();
+    this.#store.clear();
+    this.#ownedClient?.destroy?.();
+  }
+
+  /** The hit path: everything here runs on every call, so it allocates nothing on a hit. */
+  #entry(secretId: string, opts: VersionSelector | undefined): Entry | Promise<Entry> {
+    if (this.#closed) throw new ClosedError('SecretCache');
+    const key = opts === undefined && typeof secretId === 'string' && secretId !== '' ? secretId : targetOf(secretId, opts).key;
+    const entry = this.#store.get(key);
+    if (entry !== undefined) {
+      const now = this.config.clock.now();
+      if (now < entry.expiresAt) {
+        this.#counters.hits++;
+        if (this.config.onEvent) this.#emit('hit', targetOf(secretId, opts), { versionId: entry.version.versionId });
+        return entry;
+      }
+      if (now < entry.staleUntil) {
+        this.#counters.staleServed++;
+        const target = targetOf(secretId, opts);
+        this.#emit('stale-served', target, { versionId: entry.version.versionId });
+        if (!this.#inflight.has(key)) this.#load(target, true).catch(() => undefined);
+        return entry;
+      }
+    }
+    this.#counters.misses++;
+    const target = targetOf(secretId, opts);
+    this.#emit('miss', target, {});
+    return this.#load(target, false);
+  }
+
+  /** Single-flight fetch with retries; a background refresh retries until the value is too stale to serve. */
+  #load(target: Target, background: boolean): Promise<Entry> {
+    const running = this.#inflight.get(target.key);
+    if (running) return running;
+    const { backoff, clock } = this.config;
+    const previous = this.#store.peek(target.key);
+    const retryWindowMs = background && previous ? Math.max(0, previous.staleUntil - clock.now()) : undefined;
+    const promise = pRetry(() => this.#fetchOnce(target), {
+      retries: retryWindowMs === undefined ? this.config.maxAttempts - 1 : Number.POSITIVE_INFINITY,
+      maxRetryTime: retryWindowMs ?? Number.POSITIVE_INFINITY,
+      minTimeout: backoff.baseMs,
+      factor: backoff.factor,
+      maxTimeout: backoff.maxMs,
+      randomize: true,
+      signal: this.#abort.signal,
+      unref: background, // a background refresh must not keep the process alive; a waiting caller must
+      shouldRetry: ({ error }) => !this.#closed && (error as { retryable?: boolean }).retryable === true,
+      onFailedAttempt: ({ error }) => {
+        this.#counters.errors++;
+        const servingStale = previous !== undefined && clock.now() < previous.staleUntil;
+        this.#emit('error', target, {
+          error: fromSdkError(error, target.selector),
+          background,
+          servingStale,
+          previousVersionId: previous?.version.versionId,
+        });
+      },
+    })
+      .then(
+        (version) => this.#remember(target, version, background, previous),
+        (error: unknown) => {
+          // A permanent failure (secret deleted, access revoked) ends stale serving: the next
+          // caller gets the typed error instead of a value Secrets Manager no longer vouches for.
+          if (background && (error as { retryable?: boolean }).retryable === false && this.#store.peek(target.key) === previous) {
+            this.#store.delete(target.key);
+          }
+          throw error;
+        },
+      )
+      .finally(() => this.#inflight.delete(target.key));
+    this.#inflight.set(target.key, promise);
+    return promise;
+  }
+
+  async #fetchOnce(target: Target): Promise<SecretVersion> {
+    this.#counters.fetches++;
+    return this.#source.fetch(target.secretId, target.selector);
+  }
+
+  #remember(target: Target, version: SecretVersion, background: boolean, previous: Entry | undefined): Entry {
+    const { clock, ttlMs, maxStaleMs, random } = this.config;
+    const now = clock.now();
+    // Expire at a uniform point in [ttl/2, ttl] so a fleet started together does not refresh together.
+    const expiresAt = now + ttlMs * (1 - random() / 2);
+    const entry: Entry = { version, expiresAt, staleUntil: expiresAt + maxStaleMs };
+    if (!this.#closed) this.#store.set(target.key, entry);
+    this.#emit('refresh', target, {
+      versionId: version.versionId,
+      previousVersionId: previous?.version.versionId,
+      background,
+    });
+    return entry;
+  }
+
+  #emit(type: CacheEvent['type'], target: Target, extra: Partial<CacheEvent>): void {
+    if (this.config.onEvent === undefined) return;
+    emitSafely(this.config.onEvent, { type, secretId: target.secretId, ...target.selector, ...extra });
+  }
+
+  #formatError(secretId: string, entry: Entry, problem: string): InvalidSecretFormatError {
+    return new InvalidSecretFormatError({ secretId, versionId: entry.version.versionId, problem });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('SecretCache');
+  }
+}

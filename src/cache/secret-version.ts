@@ -1,0 +1,55 @@
+import { defineHidden, redactInstances } from '../internal/redact.js';
+
+/** The version stages Secrets Manager itself manages during rotation. */
+export const AWSCURRENT = 'AWSCURRENT';
+export const AWSPENDING = 'AWSPENDING';
+export const AWSPREVIOUS = 'AWSPREVIOUS';
+
+/** Which version of a secret to read: a stage label (default AWSCURRENT) or a version id. */
+export interface VersionSelector {
+  versionStage?: string | undefined;
+  versionId?: string | undefined;
+}
+
+/** Fields of a {@link SecretVersion} other than its value. */
+export interface SecretVersionMetadata {
+  arn: string | undefined;
+  name: string;
+  versionId: string;
+  versionStages: readonly string[];
+  createdDate: Date | undefined;
+}
+
+/**
+ * One version of a secret as GetSecretValue returned it. The value (`secretString` or
+ * `secretBinary`) is readable but hidden from enumeration, `util.inspect` and
+ * `JSON.stringify`, so logging a SecretVersion never logs the secret.
+ *
+ * @example
+ * ```ts
+ * const v = await cache.getSecretVersion('Applications/MyApp/Documentdb-instance');
+ * console.log(v); // SecretVersion { name: ..., versionId: ..., secretString: '[redacted]' }
+ * useIt(v.secretString);
+ * ```
+ */
+export class SecretVersion implements SecretVersionMetadata {
+  readonly arn: string | undefined;
+  readonly name: string;
+  readonly versionId: string;
+  readonly versionStages: readonly string[];
+  readonly createdDate: Date | undefined;
+  declare readonly secretString: string | undefined;
+  declare readonly secretBinary: Uint8Array | undefined;
+
+  constructor(meta: SecretVersionMetadata, value: { secretString?: string | undefined; secretBinary?: Uint8Array | undefined }) {
+    this.arn = meta.arn;
+    this.name = meta.name;
+    this.versionId = meta.versionId;
+    this.versionStages = Object.freeze([...meta.versionStages]);
+    this.createdDate = meta.createdDate;
+    defineHidden(this, 'secretString', value.secretString);
+    defineHidden(this, 'secretBinary', value.secretBinary);
+    Object.freeze(this);
+  }
+}
+redactInstances(SecretVersion, ['secretString', 'secretBinary']);

@@ -1,0 +1,58 @@
+import { GetSecretValueCommand, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import { fromSdkError, SecretNotFoundError } from '../errors.js';
+import { AWSCURRENT, SecretVersion, type VersionSelector } from './secret-version.js';
+
+/**
+ * Anything with the `send(command)` of a SecretsManagerClient: the real client, a client
+ * with middleware, or `InMemorySecretsManager` from `credstage/testing`.
+ */
+export interface SecretsManagerLike {
+  send(command: any, options?: any): Promise<any>;
+  destroy?(): void;
+}
+
+/** Reads one version of a secret. The cache's only way to reach Secrets Manager. */
+export interface SecretSource {
+  fetch(secretId: string, selector: VersionSelector): Promise<SecretVersion>;
+}
+
+/**
+ * Builds a SecretsManagerClient for credstage. The SDK's own retries are off
+ * (`maxAttempts: 1`) unless the config sets them: the cache retries with its own
+ * jittered backoff, and two retry layers would multiply the calls during an outage.
+ */
+export function createSecretsManagerClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {
+  return new SecretsManagerClient({ maxAttempts: 1, ...config });
+}
+
+/**
+ * GetSecretValue through the AWS SDK. Every request names its stage or version id
+ * explicitly, AWSCURRENT included: the read path needs only `secretsmanager:GetSecretValue`.
+ */
+export class SecretsManagerSource implements SecretSource {
+  constructor(private readonly client: SecretsManagerLike) {}
+
+  async fetch(secretId: string, selector: VersionSelector): Promise<SecretVersion> {
+    const ref = { secretId, ...selector };
+    const input = selector.versionId
+      ? { SecretId: secretId, VersionId: selector.versionId }
+      : { SecretId: secretId, VersionStage: selector.versionStage ?? AWSCURRENT };
+    let out;
+    try {
+      out = await this.client.send(new GetSecretValueCommand(input));
+    } catch (err) {
+      throw fromSdkError(err, ref);
+    }
+    if (!out || typeof out.VersionId !== 'string') throw new SecretNotFoundError(ref);
+    return new SecretVersion(
+      {
+        arn: out.ARN,
+        name: out.Name ?? secretId,
+        versionId: out.VersionId,
+        versionStages: out.VersionStages ?? [],
+        createdDate: out.CreatedDate instanceof Date ? out.CreatedDate : out.CreatedDate ? new Date(out.CreatedDate) : undefined,
+      },
+      { secretString: out.SecretString, secretBinary: out.SecretBinary },
+    );
+  }
+}

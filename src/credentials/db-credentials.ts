@@ -1,0 +1,243 @@
+import pRetry from 'p-retry';
+import { AuthenticationRejectedError, CredstageError, InvalidOptionError, SecretNotFoundError } from '../errors.js';
+import { systemClock, type Clock } from '../internal/clock.js';
+import { emitSafely, type CacheEvent } from '../cache/events.js';
+import { checkNumber, type BackoffOptions } from '../cache/options.js';
+import type { SecretCache } from '../cache/secret-cache.js';
+import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../cache/secret-version.js';
+import type { DatabaseSecret } from './parse.js';
+import { isAuthenticationError } from './auth-errors.js';
+
+/** Options of {@link DbCredentials}. */
+export interface DbCredentialsOptions<S extends DatabaseSecret> {
+  /** The cache to read through. */
+  cache: SecretCache;
+  /** The secret's name or ARN. */
+  secretId: string;
+  /** Turns a version into validated credentials (`parseDocumentDbSecret`, `parseRedshiftSecret`). */
+  parse: (version: SecretVersion, secretId: string) => S;
+  /** How long to look for working credentials after an authentication failure. Default 30,000 ms. */
+  recoveryBudgetMs?: number;
+  /** Forced GetSecretValue calls per stage are at least this far apart. Default 1,000 ms. */
+  minRefreshIntervalMs?: number;
+  /** Waits between recovery rounds. Default { baseMs: 100, factor: 2, maxMs: 2,000 }. */
+  backoff?: BackoffOptions;
+  /** The time source for rate limits. Default `Date.now`. */
+  clock?: Clock;
+  /** Called with `auth-recovery` events. */
+  onEvent?: (event: CacheEvent) => void;
+}
+
+type RecoveredFrom = NonNullable<CacheEvent['recoveredFrom']>;
+
+class KeepLooking extends Error {}
+
+/**
+ * Rotation-aware credentials for one database secret.
+ *
+ * `current()` gives the credentials to open a connection with. When the database rejects
+ * them, `recoverAfterAuthFailure(failed)` finds the ones it now wants (DESIGN.md section 3):
+ * a newer cached AWSCURRENT, else a forced AWSCURRENT refresh, else AWSPENDING (the rotation
+ * is between setSecret and finishSecret), else it waits with jittered backoff and looks again
+ * until `recoveryBudgetMs` is spent, then throws AuthenticationRejectedError.
+ * Concurrent failures with one version share one recovery; forced refreshes are rate-limited.
+ *
+ * @example
+ * ```ts
+ * const creds = new DbCredentials({ cache, secretId: 'Applications/MyApp/Redshift', parse: parseRedshiftSecret });
+ * const client = await creds.withRecovery(async (secret) => {
+ *   const c = new pg.Client({ host: secret.host, user: secret.username, password: secret.password });
+ *   await c.connect();
+ *   return c;
+ * });
+ * ```
+ */
+export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
+  readonly secretId: string;
+  readonly recoveryBudgetMs: number;
+  readonly #cache: SecretCache;
+  readonly #parse: DbCredentialsOptions<S>['parse'];
+  readonly #minRefreshIntervalMs: number;
+  readonly #backoff: Required<BackoffOptions>;
+  readonly #clock: Clock;
+  readonly #onEvent: ((event: CacheEvent) => void) | undefined;
+  readonly #parsed = new Map<string, S>();
+  /** versionId → when the database last rejected it. */
+  readonly #rejected = new Map<string, number>();
+  readonly #recoveries = new Map<string, Promise<S>>();
+  readonly #lastForcedAt = new Map<string, number>();
+  /** Credentials a recovery found that differ from AWSCURRENT (AWSPENDING mid-rotation). */
+  #preferred: S | undefined;
+
+  constructor(options: DbCredentialsOptions<S>) {
+    if (!options || typeof options.cache?.getSecretVersion !== 'function') {
+      throw new InvalidOptionError('cache', 'must be a SecretCache');
+    }
+    if (typeof options.secretId !== 'string' || options.secretId === '') {
+      throw new InvalidOptionError('secretId', 'must be a non-empty string');
+    }
+    if (typeof options.parse !== 'function') throw new InvalidOptionError('parse', 'must be a function');
+    this.secretId = options.secretId;
+    this.#cache = options.cache;
+    this.#parse = options.parse;
+    this.recoveryBudgetMs = checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0);
+    this.#minRefreshIntervalMs = checkNumber('minRefreshIntervalMs', options.minRefreshIntervalMs ?? 1_000, 0);
+    const b = { baseMs: 100, factor: 2, maxMs: 2_000, ...options.backoff };
+    this.#backoff = {
+      baseMs: checkNumber('backoff.baseMs', b.baseMs, 0),
+      factor: checkNumber('backoff.factor', b.factor, 1, 100),
+      maxMs: checkNumber('backoff.maxMs', b.maxMs, 0),
+    };
+    this.#clock = options.clock ?? systemClock;
+    this.#onEvent = options.onEvent;
+  }
+
+  /**
+   * The credentials to open a new connection with: AWSCURRENT, unless the database has
+   * rejected it and a recovery found the version it accepts (AWSPENDING during a rotation).
+   *
+   * @example
+   * ```ts
+   * const { host, port, username, password } = await creds.current();
+   * ```
+   */
+  async current(): Promise<S> {
+    const current = this.#toSecret(await this.#cache.getSecretVersion(this.secretId));
+    const preferred = this.#preferred;
+    if (preferred !== undefined && preferred.versionId !== current.versionId) {
+      if (this.#isRejected(current.versionId) && !this.#isRejected(preferred.versionId)) return preferred;
+      this.#preferred = undefined;
+    }
+    return current;
+  }
+
+  /**
+   * Finds credentials other than `failed` that the database may accept. Throws
+   * AuthenticationRejectedError once the budget is spent without finding any.
+   *
+   * @example
+   * ```ts
+   * try { await connect(secret); } catch (err) {
+   *   if (isAuthenticationError(err)) secret = await creds.recoverAfterAuthFailure(secret);
+   * }
+   * ```
+   */
+  recoverAfterAuthFailure(failed: S | string, options: { budgetMs?: number } = {}): Promise<S> {
+    const failedId = typeof failed === 'string' ? failed : failed.versionId;
+    this.#rejected.set(failedId, this.#clock.now());
+    this.#pruneRejected();
+    const running = this.#recoveries.get(failedId);
+    if (running) return running;
+    const recovery = this.#recover(failedId, options.budgetMs ?? this.recoveryBudgetMs).finally(() =>
+      this.#recoveries.delete(failedId),
+    );
+    this.#recoveries.set(failedId, recovery);
+    return recovery;
+  }
+
+  /**
+   * Runs `attempt` with the current credentials; on an authentication failure recovers and
+   * runs it again with what recovery found, within one recovery budget. Other errors pass
+   * through unchanged.
+   *
+   * @example
+   * ```ts
+   * const client = await creds.withRecovery((secret) => connectWith(secret));
+   * ```
+   */
+  async withRecovery<T>(attempt: (secret: S) => Promise<T>): Promise<T> {
+    const startedAt = performance.now();
+    let secret = await this.current();
+    for (;;) {
+      try {
+        return await attempt(secret);
+      } catch (err) {
+        if (!isAuthenticationError(err)) throw err;
+        const budgetMs = Math.max(0, this.recoveryBudgetMs - (performance.now() - startedAt));
+        secret = await this.recoverAfterAuthFailure(secret, { budgetMs });
+      }
+    }
+  }
+
+  async #recover(failedId: string, budgetMs: number): Promise<S> {
+    try {
+      return await pRetry(() => this.#lookOnce(failedId), {
+        retries: Number.POSITIVE_INFINITY,
+        maxRetryTime: budgetMs,
+        minTimeout: this.#backoff.baseMs,
+        factor: this.#backoff.factor,
+        maxTimeout: this.#backoff.maxMs,
+        randomize: true,
+        shouldRetry: ({ error }) => error instanceof KeepLooking || (error as CredstageError).retryable === true,
+      });
+    } catch (err) {
+      if (!(err instanceof KeepLooking) && !(err as CredstageError).retryable) throw err;
+      throw new AuthenticationRejectedError({ secretId: this.secretId, versionId: failedId, budgetMs });
+    }
+  }
+
+  /** One round of steps a to c; throws KeepLooking when nothing new was found. */
+  async #lookOnce(failedId: string): Promise<S> {
+    const cached = this.#cache.peek(this.secretId);
+    if (cached && !this.#isRejected(cached.versionId)) return this.#adopt(cached, 'cached-current', failedId);
+    if (this.#preferred && !this.#isRejected(this.#preferred.versionId)) {
+      return this.#adopt(this.#preferred, 'pending', failedId);
+    }
+    const current = await this.#forcedRead(AWSCURRENT);
+    if (current && !this.#isRejected(current.versionId)) return this.#adopt(current, 'current', failedId);
+    const pending = await this.#forcedRead(AWSPENDING);
+    if (pending && !this.#isRejected(pending.versionId)) return this.#adopt(pending, 'pending', failedId);
+    throw new KeepLooking();
+  }
+
+  /** GetSecretValue for a stage, at most once per minRefreshIntervalMs; else what is cached. */
+  async #forcedRead(versionStage: string): Promise<SecretVersion | undefined> {
+    const now = this.#clock.now();
+    const last = this.#lastForcedAt.get(versionStage);
+    if (last !== undefined && now - last < this.#minRefreshIntervalMs) {
+      return this.#cache.peek(this.secretId, { versionStage });
+    }
+    this.#lastForcedAt.set(versionStage, now);
+    try {
+      return await this.#cache.refresh(this.secretId, { versionStage });
+    } catch (err) {
+      // No AWSPENDING simply means no rotation is under way.
+      if (versionStage === AWSPENDING && err instanceof SecretNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  #adopt(found: SecretVersion | S, from: RecoveredFrom, failedId: string): S {
+    const secret = 'password' in found ? (found as S) : this.#toSecret(found as SecretVersion);
+    if (from === 'pending') this.#preferred = secret;
+    emitSafely(this.#onEvent, {
+      type: 'auth-recovery',
+      secretId: this.secretId,
+      versionId: secret.versionId,
+      failedVersionId: failedId,
+      recoveredFrom: from,
+    });
+    return secret;
+  }
+
+  #toSecret(version: SecretVersion): S {
+    let secret = this.#parsed.get(version.versionId);
+    if (secret === undefined) {
+      secret = this.#parse(version, this.secretId);
+      if (this.#parsed.size >= 8) this.#parsed.clear();
+      this.#parsed.set(version.versionId, secret);
+    }
+    return secret;
+  }
+
+  /** A rejection is remembered for one recovery budget: a version's password never changes, but a transient rejection may. */
+  #isRejected(versionId: string): boolean {
+    const at = this.#rejected.get(versionId);
+    return at !== undefined && this.#clock.now() - at < Math.max(this.recoveryBudgetMs, 1_000);
+  }
+
+  #pruneRejected(): void {
+    if (this.#rejected.size < 16) return;
+    for (const [versionId] of this.#rejected) if (!this.#isRejected(versionId)) this.#rejected.delete(versionId);
+  }
+}

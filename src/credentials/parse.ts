@@ -1,0 +1,183 @@
+import { InvalidSecretFormatError } from '../errors.js';
+import { defineHidden, redactInstances } from '../internal/redact.js';
+import type { SecretVersion } from '../cache/secret-version.js';
+
+/** The `engine` values credstage connects to. */
+export type DatabaseEngine = 'mongo' | 'redshift' | 'postgres';
+
+/** The largest SecretString Secrets Manager stores. */
+export const MAX_SECRET_BYTES = 65_536;
+
+/** Fields shared by every database secret. `password` is readable but hidden from logs. */
+export interface DatabaseSecret {
+  readonly secretId: string;
+  readonly versionId: string;
+  readonly versionStages: readonly string[];
+  readonly engine: DatabaseEngine;
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+  readonly dbname: string | undefined;
+  /** True: TLS is required, never a plaintext fallback. */
+  readonly ssl: boolean;
+  /** ARN of the secret with admin credentials (alternating-users rotation). */
+  readonly masterarn: string | undefined;
+}
+
+/** A DocumentDB secret: engine `mongo`, port 27017 unless set, TLS on unless `ssl` is false. */
+export interface DocumentDbSecret extends DatabaseSecret {
+  readonly engine: 'mongo';
+}
+
+/** A Redshift (or PostgreSQL) secret: port 5439 (5432), dbname `dev` (`postgres`) unless set. */
+export interface RedshiftSecret extends DatabaseSecret {
+  readonly engine: 'redshift' | 'postgres';
+  readonly dbname: string;
+}
+
+class ParsedDatabaseSecret {
+  constructor(fields: Omit<DatabaseSecret, 'password'>, password: string) {
+    Object.assign(this, fields);
+    defineHidden(this, 'password', password);
+    Object.freeze(this);
+  }
+}
+redactInstances(ParsedDatabaseSecret, ['password']);
+Object.defineProperty(ParsedDatabaseSecret, 'name', { value: 'DatabaseSecret' });
+
+interface EngineRules {
+  readonly label: string;
+  readonly engines: Readonly<Record<string, DatabaseEngine>>;
+  readonly fallbackEngine: DatabaseEngine;
+  readonly defaultPort: (engine: DatabaseEngine) => number;
+  readonly defaultDbname: (engine: DatabaseEngine) => string | undefined;
+  readonly defaultSsl: boolean;
+}
+
+const DOCUMENTDB: EngineRules = {
+  label: 'DocumentDB',
+  engines: { mongo: 'mongo', docdb: 'mongo', documentdb: 'mongo' },
+  fallbackEngine: 'mongo',
+  defaultPort: () => 27017,
+  defaultDbname: () => undefined,
+  // DocumentDB clusters require TLS unless it was turned off on purpose.
+  defaultSsl: true,
+};
+
+const REDSHIFT: EngineRules = {
+  label: 'Redshift',
+  engines: { redshift: 'redshift', postgres: 'postgres', postgresql: 'postgres' },
+  fallbackEngine: 'redshift',
+  defaultPort: (engine) => (engine === 'postgres' ? 5432 : 5439),
+  defaultDbname: (engine) => (engine === 'postgres' ? 'postgres' : 'dev'),
+  defaultSsl: false,
+};
+
+class FieldReader {
+  constructor(
+    private readonly version: SecretVersion,
+    private readonly secretId: string,
+    private readonly json: Record<string, unknown>,
+  ) {}
+
+  fail(field: string | undefined, problem: string): never {
+    throw new InvalidSecretFormatError({ secretId: this.secretId, versionId: this.version.versionId, field, problem });
+  }
+
+  string(field: string): string {
+    const value = this.json[field];
+    if (value === undefined || value === null) this.fail(field, 'is missing');
+    if (typeof value !== 'string' || value.length === 0) this.fail(field, 'must be a non-empty string');
+    return value;
+  }
+
+  optionalString(field: string): string | undefined {
+    const value = this.json[field];
+    return value === undefined || value === null || value === '' ? undefined : this.string(field);
+  }
+
+  port(fallback: number): number {
+    const value = this.json.port;
+    if (value === undefined || value === null || value === '') return fallback;
+    const port = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      this.fail('port', 'must be a whole number from 1 to 65535');
+    }
+    return port;
+  }
+
+  boolean(field: string, fallback: boolean): boolean {
+    const value = this.json[field];
+    if (value === undefined || value === null || value === '') return fallback;
+    if (typeof value === 'boolean') return value;
+    if (value === 'true' || value === 'false') return value === 'true';
+    return this.fail(field, 'must be true or false');
+  }
+}
+
+function readJson(version: SecretVersion, secretId: string): Record<string, unknown> {
+  const fail = (problem: string): never => {
+    throw new InvalidSecretFormatError({ secretId, versionId: version.versionId, problem });
+  };
+  const text = version.secretString;
+  if (text === undefined) return fail('is a binary secret; a database secret must be a JSON SecretString');
+  if (text.trim().length === 0) return fail('is empty');
+  if (Buffer.byteLength(text, 'utf8') > MAX_SECRET_BYTES) return fail(`is larger than ${MAX_SECRET_BYTES} bytes`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // The SyntaxError quotes the text, which is the secret: it is not kept as a cause.
+    return fail('is not valid JSON');
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return fail('must be a JSON object');
+  return json as Record<string, unknown>;
+}
+
+function parseWith(rules: EngineRules, version: SecretVersion, secretId: string): DatabaseSecret {
+  const read: FieldReader = new FieldReader(version, secretId, readJson(version, secretId));
+  const engineName = read.optionalString('engine');
+  const engine = engineName === undefined ? rules.fallbackEngine : rules.engines[engineName.toLowerCase()];
+  if (engine === undefined) {
+    read.fail('engine', `names an engine a ${rules.label} connection cannot use (expected ${Object.keys(rules.engines).join(', ')})`);
+  }
+  const fields = {
+    secretId,
+    versionId: version.versionId,
+    versionStages: version.versionStages,
+    engine,
+    host: read.string('host'),
+    port: read.port(rules.defaultPort(engine)),
+    username: read.string('username'),
+    dbname: read.optionalString('dbname') ?? rules.defaultDbname(engine),
+    ssl: read.boolean('ssl', rules.defaultSsl),
+    masterarn: read.optionalString('masterarn'),
+  };
+  return new ParsedDatabaseSecret(fields, read.string('password')) as unknown as DatabaseSecret;
+}
+
+/**
+ * Validates a DocumentDB secret (`{ engine: "mongo", host, port, username, password, ssl }`).
+ * A missing or bad field throws InvalidSecretFormatError naming the secret and the field.
+ *
+ * @example
+ * ```ts
+ * const secret = parseDocumentDbSecret(await cache.getSecretVersion('Applications/MyApp/Documentdb-instance'));
+ * ```
+ */
+export function parseDocumentDbSecret(version: SecretVersion, secretId = version.name): DocumentDbSecret {
+  return parseWith(DOCUMENTDB, version, secretId) as DocumentDbSecret;
+}
+
+/**
+ * Validates a Redshift or PostgreSQL secret (`{ engine: "redshift" | "postgres", host, port, username, password, dbname }`).
+ *
+ * @example
+ * ```ts
+ * const secret = parseRedshiftSecret(await cache.getSecretVersion('Applications/MyApp/Redshift'));
+ * ```
+ */
+export function parseRedshiftSecret(version: SecretVersion, secretId = version.name): RedshiftSecret {
+  return parseWith(REDSHIFT, version, secretId) as RedshiftSecret;
+}

@@ -1,0 +1,392 @@
+/**
+ * Typed errors. Every error credstage throws is a {@link CredstageError} with a fixed
+ * string `code`, a `retryable` flag and, where there is one, the underlying `cause`.
+ *
+ * Messages name the secret, the version and the field at fault; they never contain a
+ * secret value. Causes are kept only where they cannot carry one either (AWS SDK errors,
+ * driver errors): a `JSON.parse` error, which quotes its input, is never kept.
+ */
+
+/** The fixed codes of credstage errors. */
+export type CredstageErrorCode =
+  | 'ERR_SECRET_NOT_FOUND'
+  | 'ERR_DECRYPTION_FAILURE'
+  | 'ERR_ACCESS_DENIED'
+  | 'ERR_THROTTLED'
+  | 'ERR_SERVICE_UNAVAILABLE'
+  | 'ERR_INVALID_PARAMETER'
+  | 'ERR_INVALID_REQUEST'
+  | 'ERR_INVALID_SECRET_FORMAT'
+  | 'ERR_AUTHENTICATION_REJECTED'
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_CLOSED'
+  | 'ERR_ROTATION_FAILED'
+  | 'ERR_ROTATION_IN_PROGRESS';
+
+/** Where an error came from: the secret and, when known, the stage or version asked for. */
+export interface SecretRef {
+  secretId?: string | undefined;
+  versionStage?: string | undefined;
+  versionId?: string | undefined;
+}
+
+interface ErrorInit extends SecretRef {
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error credstage throws.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await cache.getSecretString('Applications/MyApp/Documentdb-instance');
+ * } catch (err) {
+ *   if (err instanceof CredstageError && err.retryable) scheduleRetry();
+ *   else throw err;
+ * }
+ * ```
+ */
+export class CredstageError extends Error {
+  /** A fixed string naming the kind of failure; stable across releases. */
+  readonly code: CredstageErrorCode;
+  /** True when the same call may succeed later without any change on the caller's side. */
+  readonly retryable: boolean;
+  readonly secretId: string | undefined;
+  readonly versionStage: string | undefined;
+  readonly versionId: string | undefined;
+
+  constructor(code: CredstageErrorCode, message: string, retryable: boolean, init: ErrorInit = {}) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = retryable;
+    this.secretId = init.secretId;
+    this.versionStage = init.versionStage;
+    this.versionId = init.versionId;
+  }
+}
+
+function describe(ref: SecretRef): string {
+  const what = ref.versionId ? `version ${ref.versionId}` : ref.versionStage;
+  return what ? `secret "${ref.secretId}" (${what})` : `secret "${ref.secretId}"`;
+}
+
+/**
+ * The secret, or the stage or version asked for, does not exist.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof SecretNotFoundError) console.error(`create ${err.secretId} first`);
+ * ```
+ */
+export class SecretNotFoundError extends CredstageError {
+  constructor(init: ErrorInit) {
+    super('ERR_SECRET_NOT_FOUND', `${describe(init)} was not found`, false, init);
+  }
+}
+
+/**
+ * Secrets Manager could not decrypt the secret with its KMS key.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof DecryptionFailureError) alert('grant kms:Decrypt on the secret key');
+ * ```
+ */
+export class DecryptionFailureError extends CredstageError {
+  constructor(init: ErrorInit) {
+    super(
+      'ERR_DECRYPTION_FAILURE',
+      `Secrets Manager could not decrypt ${describe(init)}: the caller may lack kms:Decrypt on the secret's KMS key`,
+      false,
+      init,
+    );
+  }
+}
+
+/**
+ * The caller's IAM identity may not read the secret.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof AccessDeniedError) console.error('needs secretsmanager:GetSecretValue');
+ * ```
+ */
+export class AccessDeniedError extends CredstageError {
+  constructor(init: ErrorInit) {
+    super('ERR_ACCESS_DENIED', `access denied to ${describe(init)}`, false, init);
+  }
+}
+
+/**
+ * Secrets Manager throttled the request. Retryable.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof ThrottledError) await sleep(1000);
+ * ```
+ */
+export class ThrottledError extends CredstageError {
+  constructor(init: ErrorInit) {
+    super('ERR_THROTTLED', `Secrets Manager throttled the request for ${describe(init)}`, true, init);
+  }
+}
+
+/**
+ * Secrets Manager failed on its side, timed out or could not be reached. Retryable.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof ServiceUnavailableError) metrics.increment('secrets.outage');
+ * ```
+ */
+export class ServiceUnavailableError extends CredstageError {
+  constructor(init: ErrorInit & { detail?: string }) {
+    const detail = init.detail ? `: ${init.detail}` : '';
+    super('ERR_SERVICE_UNAVAILABLE', `Secrets Manager is unavailable for ${describe(init)}${detail}`, true, init);
+  }
+}
+
+/**
+ * Secrets Manager rejected a parameter of the request.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof InvalidParameterError) console.error(err.message);
+ * ```
+ */
+export class InvalidParameterError extends CredstageError {
+  constructor(init: ErrorInit) {
+    super('ERR_INVALID_PARAMETER', `Secrets Manager rejected a parameter of the request for ${describe(init)}`, false, init);
+  }
+}
+
+/**
+ * The request is not valid for the secret's current state (for example, it is scheduled for deletion).
+ *
+ * @example
+ * ```ts
+ * if (err instanceof InvalidRequestError) console.error(err.message);
+ * ```
+ */
+export class InvalidRequestError extends CredstageError {
+  constructor(init: ErrorInit) {
+    super(
+      'ERR_INVALID_REQUEST',
+      `the request is not valid for the current state of ${describe(init)} (deleted or scheduled for deletion?)`,
+      false,
+      init,
+    );
+  }
+}
+
+/**
+ * The secret's value is not of the expected form. Names the field, never the value.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof InvalidSecretFormatError) console.error(`fix field ${err.field}`);
+ * ```
+ */
+export class InvalidSecretFormatError extends CredstageError {
+  /** The field at fault, or undefined when the whole value is (not JSON, empty, too large). */
+  readonly field: string | undefined;
+
+  constructor(init: ErrorInit & { field?: string; problem: string }) {
+    const where = init.field ? `field "${init.field}" of ${describe(init)}` : describe(init);
+    super('ERR_INVALID_SECRET_FORMAT', `${where} ${init.problem}`, false, init);
+    this.field = init.field;
+  }
+}
+
+/**
+ * The database kept rejecting the credentials after credstage looked for newer ones
+ * (AWSCURRENT refreshed, AWSPENDING tried) for the whole recovery budget. Not retryable.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof AuthenticationRejectedError) console.error(`bad password in ${err.secretId}`);
+ * ```
+ */
+export class AuthenticationRejectedError extends CredstageError {
+  constructor(init: ErrorInit & { budgetMs: number }) {
+    super(
+      'ERR_AUTHENTICATION_REJECTED',
+      `the database rejected the credentials of ${describe(init)} and no newer version appeared within ${init.budgetMs} ms`,
+      false,
+      init,
+    );
+  }
+}
+
+/**
+ * An option passed to credstage is invalid. Names the option.
+ *
+ * @example
+ * ```ts
+ * new SecretCache({ ttlMs: -1 }); // throws InvalidOptionError: option "ttlMs" must be ...
+ * ```
+ */
+export class InvalidOptionError extends CredstageError {
+  readonly option: string;
+
+  constructor(option: string, problem: string) {
+    super('ERR_INVALID_OPTION', `option "${option}" ${problem}`, false);
+    this.option = option;
+  }
+}
+
+/**
+ * The object was closed and cannot serve the call.
+ *
+ * @example
+ * ```ts
+ * await cache.close();
+ * await cache.getSecretString('x'); // rejects with ClosedError
+ * ```
+ */
+export class ClosedError extends CredstageError {
+  constructor(what: string) {
+    super('ERR_CLOSED', `${what} is closed`, false);
+  }
+}
+
+/**
+ * A rotation step failed. Names the step, the secret and the ClientRequestToken.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof RotationError) console.error(err.step, err.clientRequestToken);
+ * ```
+ */
+export class RotationError extends CredstageError {
+  readonly step: string;
+  readonly clientRequestToken: string | undefined;
+
+  constructor(init: ErrorInit & { step: string; clientRequestToken?: string; problem: string; retryable?: boolean }) {
+    super(
+      'ERR_ROTATION_FAILED',
+      `rotation of secret "${init.secretId}" failed in ${init.step}` +
+        `${init.clientRequestToken ? ` (token ${init.clientRequestToken})` : ''}: ${init.problem}`,
+      init.retryable ?? true,
+      init,
+    );
+    this.step = init.step;
+    this.clientRequestToken = init.clientRequestToken;
+  }
+}
+
+/**
+ * Another rotation of the same secret holds AWSPENDING under a different token.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof RotationInProgressError) return; // the other rotation will finish it
+ * ```
+ */
+export class RotationInProgressError extends CredstageError {
+  readonly clientRequestToken: string | undefined;
+  readonly pendingVersionId: string;
+
+  constructor(init: ErrorInit & { clientRequestToken?: string; pendingVersionId: string }) {
+    super(
+      'ERR_ROTATION_IN_PROGRESS',
+      `secret "${init.secretId}" is already being rotated: AWSPENDING is on version ${init.pendingVersionId}`,
+      true,
+      init,
+    );
+    this.clientRequestToken = init.clientRequestToken;
+    this.pendingVersionId = init.pendingVersionId;
+  }
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+interface SdkLikeError {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  $fault?: unknown;
+}
+
+/**
+ * Maps an error from the AWS SDK (by its `name`) or from the network to a typed credstage
+ * error. Errors that already are credstage errors are returned as they are.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.send(new GetSecretValueCommand({ SecretId: id, VersionStage: 'AWSCURRENT' }));
+ * } catch (err) {
+ *   throw fromSdkError(err, { secretId: id, versionStage: 'AWSCURRENT' });
+ * }
+ * ```
+ */
+export function fromSdkError(err: unknown, ref: SecretRef = {}): CredstageError {
+  if (err instanceof CredstageError) return err;
+  const e = (err ?? {}) as SdkLikeError;
+  const init = { ...ref, cause: err };
+  switch (e.name) {
+    case 'ResourceNotFoundException':
+      return new SecretNotFoundError(init);
+    case 'DecryptionFailureException':
+    case 'DecryptionFailure':
+      return new DecryptionFailureError(init);
+    case 'AccessDeniedException':
+    case 'AccessDenied':
+    case 'UnrecognizedClientException':
+      return new AccessDeniedError(init);
+    case 'ThrottlingException':
+    case 'TooManyRequestsException':
+    case 'RequestLimitExceeded':
+      return new ThrottledError(init);
+    case 'InternalServiceErrorException':
+    case 'InternalServiceError':
+    case 'ServiceUnavailableException':
+      return new ServiceUnavailableError(init);
+    case 'InvalidParameterException':
+      return new InvalidParameterError(init);
+    case 'InvalidRequestException':
+      return new InvalidRequestError(init);
+    case 'TimeoutError':
+    case 'RequestTimeout':
+    case 'RequestTimeoutException':
+      return new ServiceUnavailableError({ ...init, detail: 'the request timed out' });
+  }
+  const status = e.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && status >= 500) {
+    return new ServiceUnavailableError({ ...init, detail: `HTTP ${status}` });
+  }
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) {
+    return new ServiceUnavailableError({ ...init, detail: `network error ${e.code}` });
+  }
+  if (e.$fault === 'server') return new ServiceUnavailableError(init);
+  const name = typeof e.name === 'string' ? e.name : 'unknown error';
+  return new CredstageError('ERR_INVALID_REQUEST', `Secrets Manager request for ${describe(ref)} failed: ${name}`, false, init);
+}
+
+/**
+ * True for errors worth retrying: credstage errors marked retryable, and SDK or network
+ * errors that map to throttling or service unavailability.
+ *
+ * @example
+ * ```ts
+ * if (isRetryableError(err)) return serveStale();
+ * ```
+ */
+export function isRetryableError(err: unknown): boolean {
+  return fromSdkError(err).retryable;
+}

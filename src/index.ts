@@ -1,0 +1,21 @@
+/**
+ * `credstage`: the stage-keyed secret cache, rotation-aware database credentials and the
+ * typed errors. Connection factories live in `credstage/documentdb` and `credstage/redshift`,
+ * the rotation engine in `credstage/rotation`.
+ */
+export { SecretCache } from './cache/secret-cache.js';
+export type { CacheStats } from './cache/secret-cache.js';
+export { CACHE_DEFAULTS } from './cache/options.js';
+export type { SecretCacheOptions, BackoffOptions, CacheConfig } from './cache/options.js';
+export type { CacheEvent, CacheEventType } from './cache/events.js';
+export { SecretVersion, AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './cache/secret-version.js';
+export type { VersionSelector, SecretVersionMetadata } from './cache/secret-version.js';
+export { createSecretsManagerClient } from './cache/source.js';
+export type { SecretsManagerLike } from './cache/source.js';
+export { DbCredentials } from './credentials/db-credentials.js';
+export type { DbCredentialsOptions } from './credentials/db-credentials.js';
+export { parseDocumentDbSecret, parseRedshiftSecret, MAX_SECRET_BYTES } from './credentials/parse.js';
+export type { DatabaseSecret, DocumentDbSecret, RedshiftSecret, DatabaseEngine } from './credentials/parse.js';
+export { isAuthenticationError } from './credentials/auth-errors.js';
+export * from './errors.js';
+export type { Clock, RandomSource } from './internal/clock.js';

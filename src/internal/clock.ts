@@ -1,0 +1,34 @@
+/**
+ * A source of the current time in milliseconds. Injected wherever credstage reads the
+ * time, so tests can drive it with a fake clock.
+ *
+ * @example
+ * ```ts
+ * let now = 0;
+ * const cache = new SecretCache({ clock: { now: () => now } });
+ * now += 60_000; // a minute passes
+ * ```
+ */
+export interface Clock {
+  now(): number;
+}
+
+/** The real clock: `Date.now()`. */
+export const systemClock: Clock = Object.freeze({ now: () => Date.now() });
+
+/** A uniform random number in [0, 1); injectable so jitter is testable. */
+export type RandomSource = () => number;
+
+/** Resolves after `ms` milliseconds, or at once when aborted. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

