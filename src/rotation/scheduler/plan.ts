@@ -1,0 +1,125 @@
+import { DescribeSecretCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
+import { v5 as uuidv5 } from 'uuid';
+import { fromSdkError, InvalidOptionError } from '../../errors.js';
+import type { SecretsManagerLike } from '../../cache/source.js';
+import { parseSchedule, scheduleFromRotationRules, type RotationSchedule } from './schedule.js';
+
+/** A fixed namespace for rotation tokens: every replica derives the same token for the same due time. */
+const TOKEN_NAMESPACE = '6c1f3c55-2a7e-4f0e-9d43-3b1a6e0c2d11';
+
+/**
+ * The ClientRequestToken of the rotation due at `dueAtMs`: a name-based UUID of the secret
+ * and the due time. Replicas that agree on the due time agree on the token, and Secrets
+ * Manager's token idempotency keeps exactly one AWSPENDING version for it.
+ *
+ * @example
+ * ```ts
+ * rotationToken('Applications/MyApp/Redshift', Date.parse('2026-12-28T00:00:00Z'));
+ * ```
+ */
+export function rotationToken(secretId: string, dueAtMs: number): string {
+  return uuidv5(`${secretId}|${new Date(dueAtMs).toISOString()}`, TOKEN_NAMESPACE);
+}
+
+/** What the scheduler knows of one secret at one moment, from Secrets Manager. */
+export interface SecretState {
+  /** When the AWSCURRENT version was created: the last rotation (or the first value). */
+  lastRotatedAt: number;
+  /** An AWSPENDING version that is not AWSCURRENT: a rotation started and not finished. */
+  pending: { versionId: string; createdAt: number } | undefined;
+  schedule: RotationSchedule;
+}
+
+/** What should happen now for one secret. */
+export type PlannedAction = 'wait' | 'rotate' | 'resume' | 'in-progress-elsewhere';
+
+/** The plan for one secret: its due time, jittered start and window, and the action now. */
+export interface SecretPlan {
+  secretId: string;
+  schedule: string;
+  lastRotatedAt: Date;
+  dueAt: Date;
+  startAt: Date;
+  windowEndsAt: Date;
+  action: PlannedAction;
+  /** The token a rotation would use (the pending one when resuming). */
+  clientRequestToken: string;
+}
+
+/**
+ * Reads a secret's rotation state: AWSCURRENT's creation date (the anchor of the schedule:
+ * it exists on AWS, moto and self-hosted alike, where LastRotatedDate may not), an unfinished
+ * AWSPENDING, and the schedule (configured, or the secret's RotationRules).
+ */
+export async function readSecretState(
+  client: SecretsManagerLike,
+  secretId: string,
+  configured: RotationSchedule | undefined,
+): Promise<SecretState> {
+  try {
+    let schedule = configured;
+    if (!schedule) {
+      const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+      schedule = scheduleFromRotationRules(described.RotationRules);
+      if (!schedule) throw new InvalidOptionError('schedule', `is not set for "${secretId}" and the secret has no RotationRules`);
+    }
+    const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }));
+    const versions: Array<{ VersionId: string; VersionStages?: string[]; CreatedDate?: Date }> = listed.Versions ?? [];
+    const current = versions.find((v) => v.VersionStages?.includes('AWSCURRENT'));
+    const pending = versions.find((v) => v.VersionStages?.includes('AWSPENDING') && !v.VersionStages.includes('AWSCURRENT'));
+    return {
+      lastRotatedAt: current?.CreatedDate ? new Date(current.CreatedDate).getTime() : 0,
+      pending: pending && { versionId: pending.VersionId, createdAt: pending.CreatedDate ? new Date(pending.CreatedDate).getTime() : 0 },
+      schedule,
+    };
+  } catch (err) {
+    throw err instanceof InvalidOptionError ? err : fromSdkError(err, { secretId });
+  }
+}
+
+/** Inputs of {@link planSecret} other than the secret's state. */
+export interface PlanContext {
+  nowMs: number;
+  /** U[0, 1): where in the first half of the window this process starts. */
+  jitter: number;
+  /** A younger AWSPENDING than this is taken to be another process's rotation under way. */
+  inProgressGraceMs: number;
+  /** The token of a rotation this process started and has not finished: always resumed. */
+  ownToken?: string | undefined;
+}
+
+/**
+ * Decides what to do for one secret now. A rotation starts at a jittered point in the first
+ * half of its window (the second half leaves room for retries). An unfinished AWSPENDING is
+ * resumed with its own token, unless it is younger than `inProgressGraceMs` and not this
+ * process's: then another replica (or a manual run) is most likely running it right now.
+ */
+export function planSecret(secretId: string, state: SecretState, context: PlanContext): SecretPlan {
+  const { nowMs, jitter, inProgressGraceMs, ownToken } = context;
+  const { schedule } = state;
+  const dueAt = schedule.nextDueAfter(state.lastRotatedAt);
+  const startAt = dueAt + Math.floor(jitter * (schedule.windowMs / 2));
+  const token = rotationToken(secretId, dueAt);
+  let action: PlannedAction = nowMs >= startAt ? 'rotate' : 'wait';
+  let clientRequestToken = token;
+  if (state.pending) {
+    clientRequestToken = state.pending.versionId;
+    const young = nowMs - state.pending.createdAt < inProgressGraceMs;
+    action = young && state.pending.versionId !== ownToken ? 'in-progress-elsewhere' : 'resume';
+  }
+  return {
+    secretId,
+    schedule: schedule.expression,
+    lastRotatedAt: new Date(state.lastRotatedAt),
+    dueAt: new Date(dueAt),
+    startAt: new Date(startAt),
+    windowEndsAt: new Date(dueAt + schedule.windowMs),
+    action,
+    clientRequestToken,
+  };
+}
+
+/** Parses a configured schedule, or leaves it to the secret's RotationRules. */
+export function configuredSchedule(schedule: string | undefined, window: string | undefined): RotationSchedule | undefined {
+  return schedule === undefined ? undefined : parseSchedule(schedule, window);
+}

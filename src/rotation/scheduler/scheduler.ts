@@ -1,0 +1,346 @@
+import pRetry from 'p-retry';
+import { InvalidOptionError, isRetryableError, RotationInProgressError } from '../../errors.js';
+import { systemClock, type Clock, type RandomSource } from '../../internal/clock.js';
+import { checkNumber, type BackoffOptions } from '../../cache/options.js';
+import { createSecretsManagerClient, type SecretsManagerLike } from '../../cache/source.js';
+import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import { configuredSchedule, planSecret, readSecretState, type SecretPlan } from './plan.js';
+import type { RotationSchedule } from './schedule.js';
+
+/** One secret the scheduler rotates. */
+export interface ScheduledSecret {
+  secretId: string;
+  /** `rate(N days)`, `rate(N hours)` or `cron(...)`; default: the secret's RotationRules. */
+  schedule?: string;
+  /** Window in Secrets Manager's Duration syntax (`3h`); default 1h. */
+  window?: string;
+  strategy?: 'single-user' | 'alternating-users';
+}
+
+/** What the scheduler asks of the rotation engine: one rotation with a given token. */
+export type RotateFunction = (request: {
+  secretId: string;
+  client: SecretsManagerLike;
+  clientRequestToken: string;
+  strategy?: 'single-user' | 'alternating-users' | undefined;
+  signal: AbortSignal;
+  onStep?: (step: { step: string; durationMs: number }) => void;
+}) => Promise<unknown>;
+
+/** An event from the scheduler, for structured logs. Never carries a secret value. */
+export interface SchedulerEvent {
+  type: 'rotation-started' | 'step' | 'rotation-succeeded' | 'rotation-failed' | 'retry' | 'overdue' | 'skipped' | 'error';
+  secretId: string;
+  at: Date;
+  clientRequestToken?: string | undefined;
+  dueAt?: Date | undefined;
+  step?: string | undefined;
+  durationMs?: number | undefined;
+  attempt?: number | undefined;
+  reason?: string | undefined;
+  error?: { code: string; message: string } | undefined;
+}
+
+/** Where one secret stands, from `status()`. */
+export interface SecretStatus {
+  secretId: string;
+  state: 'idle' | 'waiting' | 'rotating' | 'retrying' | 'failed' | 'in-progress-elsewhere' | 'unknown';
+  plan: SecretPlan | undefined;
+  attempts: number;
+  overdue: boolean;
+  lastSucceededAt: Date | undefined;
+  lastError: { code: string; message: string } | undefined;
+}
+
+/** Options of {@link RotationScheduler}. */
+export interface RotationSchedulerOptions {
+  secrets: ScheduledSecret[];
+  client?: SecretsManagerLike;
+  clientConfig?: SecretsManagerClientConfig;
+  /** The engine call. Default: `rotateSecret` from `credstage/rotation`. */
+  rotate?: RotateFunction;
+  /** How often schedules are checked. Default 60,000 ms. */
+  checkIntervalMs?: number;
+  /** Backoff between failed attempts within a window. Default { baseMs: 30,000, factor: 2, maxMs: 600,000 }. */
+  retry?: BackoffOptions;
+  /** An AWSPENDING younger than this is another process's rotation under way. Default 900,000 ms. */
+  inProgressGraceMs?: number;
+  clock?: Clock;
+  random?: RandomSource;
+  onEvent?: (event: SchedulerEvent) => void;
+}
+
+interface Tracked {
+  readonly config: ScheduledSecret;
+  readonly schedule: RotationSchedule | undefined;
+  status: SecretStatus;
+  jitter: { dueAt: number; value: number } | undefined;
+  running: Promise<void> | undefined;
+  ownToken: string | undefined;
+  notBefore: number;
+}
+
+function errorInfo(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown; name?: unknown };
+  return { code: typeof e.code === 'string' ? e.code : String(e.name ?? 'Error'), message: String(e.message ?? err) };
+}
+
+/**
+ * Rotates a set of secrets on their schedules without Lambda. Several schedulers may run for
+ * the same secrets (replicas): they coordinate only through Secrets Manager. Each derives the
+ * rotation's ClientRequestToken from the secret and the due time, so every replica names the
+ * same AWSPENDING version; a young AWSPENDING that is not its own means another replica is
+ * rotating, and an old one is resumed. Failed attempts retry with jittered backoff inside the
+ * window; a rotation still unfinished when its window closes is reported as overdue.
+ *
+ * @example
+ * ```ts
+ * import { RotationScheduler } from 'credstage/rotation';
+ *
+ * const scheduler = new RotationScheduler({
+ *   secrets: [{ secretId: 'Applications/MyApp/Documentdb-instance', schedule: 'rate(30 days)', window: '3h' }],
+ *   onEvent: (event) => console.log(JSON.stringify(event)),
+ * });
+ * scheduler.start();
+ * process.on('SIGTERM', () => void scheduler.stop());
+ * ```
+ */
+export class RotationScheduler {
+  readonly #client: SecretsManagerLike;
+  readonly #rotate: RotateFunction;
+  readonly #checkIntervalMs: number;
+  readonly #retry: Required<BackoffOptions>;
+  readonly #graceMs: number;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #onEvent: ((event: SchedulerEvent) => void) | undefined;
+  readonly #tracked: Tracked[];
+  readonly #abort = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+
+  constructor(options: RotationSchedulerOptions) {
+    if (!Array.isArray(options?.secrets) || options.secrets.length === 0) {
+      throw new InvalidOptionError('secrets', 'must list at least one secret');
+    }
+    this.#client = options.client ?? createSecretsManagerClient({ maxAttempts: 3, ...options.clientConfig });
+    this.#rotate = options.rotate ?? defaultRotate;
+    this.#checkIntervalMs = checkNumber('checkIntervalMs', options.checkIntervalMs ?? 60_000, 10);
+    const retry = { baseMs: 30_000, factor: 2, maxMs: 600_000, ...options.retry };
+    this.#retry = {
+      baseMs: checkNumber('retry.baseMs', retry.baseMs, 0),
+      factor: checkNumber('retry.factor', retry.factor, 1, 100),
+      maxMs: checkNumber('retry.maxMs', retry.maxMs, 0),
+    };
+    this.#graceMs = checkNumber('inProgressGraceMs', options.inProgressGraceMs ?? 900_000, 0);
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#onEvent = options.onEvent;
+    this.#tracked = options.secrets.map((config, i) => {
+      if (typeof config?.secretId !== 'string' || config.secretId === '') {
+        throw new InvalidOptionError(`secrets[${i}].secretId`, 'must be a non-empty string');
+      }
+      return {
+        config,
+        schedule: configuredSchedule(config.schedule, config.window),
+        status: emptyStatus(config.secretId),
+        jitter: undefined,
+        running: undefined,
+        ownToken: undefined,
+        notBefore: 0,
+      };
+    });
+  }
+
+  /**
+   * Checks schedules now and every `checkIntervalMs` until `stop()`.
+   *
+   * @example
+   * ```ts
+   * scheduler.start();
+   * ```
+   */
+  start(): void {
+    if (this.#timer || this.#abort.signal.aborted) return;
+    this.#timer = setInterval(() => void this.tick(), this.#checkIntervalMs);
+    void this.tick();
+  }
+
+  /**
+   * Stops checking, lets running rotations stop at their next step boundary, and waits for
+   * them. Safe to call twice. What was left unfinished is resumed by the next run.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => void scheduler.stop());
+   * ```
+   */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#abort.abort();
+    await this.#ticking;
+    await Promise.allSettled(this.#tracked.map((t) => t.running));
+  }
+
+  /**
+   * What each secret's schedule says now, without rotating anything (`--dry-run`).
+   *
+   * @example
+   * ```ts
+   * for (const plan of await scheduler.plan()) console.log(plan.secretId, plan.action, plan.dueAt);
+   * ```
+   */
+  async plan(): Promise<SecretPlan[]> {
+    return Promise.all(this.#tracked.map((t) => this.#planFor(t)));
+  }
+
+  /**
+   * Where each secret stands: state, plan, attempts, overdue, last error.
+   *
+   * @example
+   * ```ts
+   * const overdue = scheduler.status().filter((s) => s.overdue);
+   * ```
+   */
+  status(): SecretStatus[] {
+    return this.#tracked.map((t) => ({ ...t.status }));
+  }
+
+  /**
+   * One check of every schedule: starts the rotations that are due. Called by the timer;
+   * callable directly in tests. Resolves when the check is done (rotations run on).
+   *
+   * @example
+   * ```ts
+   * await scheduler.tick();
+   * ```
+   */
+  tick(): Promise<void> {
+    this.#ticking ??= this.#checkAll().finally(() => (this.#ticking = undefined));
+    return this.#ticking;
+  }
+
+  /** Resolves when every rotation started so far has ended. For tests and the CLI. */
+  async idle(): Promise<void> {
+    await Promise.allSettled(this.#tracked.map((t) => t.running));
+  }
+
+  async #checkAll(): Promise<void> {
+    await Promise.all(
+      this.#tracked.map(async (tracked) => {
+        if (tracked.running || this.#abort.signal.aborted || this.#clock.now() < tracked.notBefore) return;
+        let plan: SecretPlan;
+        try {
+          plan = await this.#planFor(tracked);
+        } catch (err) {
+          tracked.status.lastError = errorInfo(err);
+          this.#emit({ type: 'error', secretId: tracked.config.secretId, error: tracked.status.lastError });
+          return;
+        }
+        tracked.status.plan = plan;
+        this.#reportOverdue(tracked, plan);
+        if (plan.action === 'wait') tracked.status.state = 'waiting';
+        else if (plan.action === 'in-progress-elsewhere') {
+          tracked.status.state = 'in-progress-elsewhere';
+          this.#emit({ type: 'skipped', secretId: plan.secretId, reason: 'another process holds AWSPENDING', clientRequestToken: plan.clientRequestToken });
+        } else {
+          tracked.running = this.#run(tracked, plan).finally(() => (tracked.running = undefined));
+        }
+      }),
+    );
+  }
+
+  async #planFor(tracked: Tracked): Promise<SecretPlan> {
+    const state = await readSecretState(this.#client, tracked.config.secretId, tracked.schedule);
+    const dueAt = state.schedule.nextDueAfter(state.lastRotatedAt);
+    // One jitter per due time, so repeated checks agree on the start.
+    if (tracked.jitter?.dueAt !== dueAt) tracked.jitter = { dueAt, value: this.#random() };
+    return planSecret(tracked.config.secretId, state, {
+      nowMs: this.#clock.now(),
+      jitter: tracked.jitter.value,
+      inProgressGraceMs: this.#graceMs,
+      ownToken: tracked.ownToken,
+    });
+  }
+
+  async #run(tracked: Tracked, plan: SecretPlan): Promise<void> {
+    const { secretId } = plan;
+    const token = plan.clientRequestToken;
+    tracked.ownToken = token;
+    tracked.status.state = 'rotating';
+    this.#emit({ type: 'rotation-started', secretId, clientRequestToken: token, dueAt: plan.dueAt, reason: plan.action });
+    const windowLeftMs = Math.max(0, plan.windowEndsAt.getTime() - this.#clock.now());
+    try {
+      await pRetry(
+        () =>
+          this.#rotate({
+            secretId,
+            client: this.#client,
+            clientRequestToken: token,
+            strategy: tracked.config.strategy,
+            signal: this.#abort.signal,
+            onStep: ({ step, durationMs }) => this.#emit({ type: 'step', secretId, clientRequestToken: token, step, durationMs }),
+          }),
+        {
+          retries: Number.POSITIVE_INFINITY,
+          maxRetryTime: windowLeftMs,
+          minTimeout: this.#retry.baseMs,
+          factor: this.#retry.factor,
+          maxTimeout: this.#retry.maxMs,
+          randomize: true,
+          signal: this.#abort.signal,
+          shouldRetry: ({ error }) => !(error instanceof RotationInProgressError) && isRetryableError(error),
+          onFailedAttempt: ({ error, attemptNumber }) => {
+            if (error instanceof RotationInProgressError) return;
+            tracked.status.attempts++;
+            tracked.status.lastError = errorInfo(error);
+            tracked.status.state = 'retrying';
+            this.#emit({ type: 'retry', secretId, clientRequestToken: token, attempt: attemptNumber, error: tracked.status.lastError });
+          },
+        },
+      );
+      tracked.ownToken = undefined;
+      tracked.status = { ...emptyStatus(secretId), state: 'idle', plan, lastSucceededAt: new Date(this.#clock.now()) };
+      this.#emit({ type: 'rotation-succeeded', secretId, clientRequestToken: token, dueAt: plan.dueAt });
+    } catch (err) {
+      if (err instanceof RotationInProgressError) {
+        tracked.ownToken = undefined;
+        tracked.status.state = 'in-progress-elsewhere';
+        this.#emit({ type: 'skipped', secretId, reason: 'another process holds AWSPENDING', clientRequestToken: token });
+        return;
+      }
+      if (this.#abort.signal.aborted) return; // stopped between steps: the next run resumes
+      tracked.status.state = 'failed';
+      tracked.status.lastError = errorInfo(err);
+      // Out of window (or a permanent error): try again after the longest backoff, not every check.
+      tracked.notBefore = this.#clock.now() + this.#retry.maxMs;
+      this.#emit({ type: 'rotation-failed', secretId, clientRequestToken: token, error: tracked.status.lastError });
+      this.#reportOverdue(tracked, plan);
+    }
+  }
+
+  #reportOverdue(tracked: Tracked, plan: SecretPlan): void {
+    const overdue = plan.action !== 'wait' && this.#clock.now() >= plan.windowEndsAt.getTime();
+    if (overdue && !tracked.status.overdue) {
+      this.#emit({ type: 'overdue', secretId: plan.secretId, dueAt: plan.dueAt, clientRequestToken: plan.clientRequestToken });
+    }
+    tracked.status.overdue = overdue;
+  }
+
+  #emit(event: Omit<SchedulerEvent, 'at'>): void {
+    try {
+      this.#onEvent?.({ ...event, at: new Date(this.#clock.now()) });
+    } catch {
+      // A broken listener must not stop the scheduler.
+    }
+  }
+}
+
+function emptyStatus(secretId: string): SecretStatus {
+  return { secretId, state: 'unknown', plan: undefined, attempts: 0, overdue: false, lastSucceededAt: undefined, lastError: undefined };
+}
+
+const defaultRotate: RotateFunction = async (request) => {
+  const { rotateSecret } = await import('../rotate.js');
+  return rotateSecret(request as Parameters<typeof rotateSecret>[0]);
+};
