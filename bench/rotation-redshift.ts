@@ -1,0 +1,122 @@
+/**
+ * The Redshift rotation benchmark (`npm run bench:rotation -- --db redshift`): PostgreSQL as the
+ * Redshift stand-in, moto as Secrets Manager, rotations driven like AWS's Lambda templates.
+ */
+import pg from 'pg';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { runLoad } from '../src/demo/load.js';
+import { getRedshiftPool } from '../src/redshift/index.js';
+import { startMoto, startPostgres } from '../src/servers/index.js';
+import { AwsStyleRotator, newPassword } from '../test/support/aws-style-rotator.js';
+import type { RotationBenchOptions, RotationBenchRow } from './rotation.js';
+import { awsWrapperClientPerQuery, awsWrapperPool, loadAwsWrapper } from './support/aws-wrapper.js';
+import { readOnceAtStartup, RefreshCurrentOnlyPool, type Queryable } from './support/naive-clients.js';
+import { recording, rowFrom, type Sample, type Window } from './support/rotation-stats.js';
+
+/** Every client's pool: small, and connections recycled often so logins happen inside each rotation window. */
+const POOL = { max: 4, maxLifetimeSeconds: 1, idleTimeoutMillis: 500 } as const;
+const BLOCKING_BUDGET_MS = 5_000;
+const WINDOW_GRACE_MS = 500;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Contender {
+  name: string;
+  client: Queryable | undefined;
+  note?: string;
+  samples: Sample[];
+}
+
+/**
+ * Runs credstage, a read-once app, two refresh-AWSCURRENT-only clients and (if installed)
+ * aws-advanced-nodejs-wrapper side by side: same load, same secret, same rotations.
+ *
+ * @example
+ * ```ts
+ * const rows = await runRedshiftBench({ rotations: 10, pauseMs: 1000, stallMs: 10000, concurrency: 4, thinkMs: 20 });
+ * ```
+ */
+export async function runRedshiftBench(options: RotationBenchOptions): Promise<RotationBenchRow[]> {
+  const [moto, postgres] = await Promise.all([startMoto(), startPostgres()]);
+  const sm = new SecretsManagerClient({ endpoint: moto.endpoint, region: moto.region, maxAttempts: 1 });
+  const admin = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+  const contenders: Contender[] = [];
+  try {
+    await admin.connect();
+    const role = 'bench_app';
+    const password = newPassword();
+    await admin.query(`CREATE ROLE ${pg.escapeIdentifier(role)} LOGIN PASSWORD ${pg.escapeLiteral(password)}`);
+    const secretId = 'bench/redshift/app';
+    const secret = { engine: 'redshift', host: postgres.host, port: postgres.port, username: role, password, dbname: postgres.database };
+    await sm.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify(secret) }));
+    const rotator = new AwsStyleRotator({
+      client: sm,
+      secretId,
+      setPassword: async (pending) => {
+        await admin.query(`ALTER ROLE ${pg.escapeIdentifier(pending.username)} PASSWORD ${pg.escapeLiteral(pending.password)}`);
+      },
+    });
+
+    const add = (name: string, client: Queryable | undefined, note?: string): void => {
+      contenders.push({ name, client, samples: [], ...(note === undefined ? {} : { note }) });
+    };
+    add('credstage getRedshiftPool', getRedshiftPool({ secretId, client: sm, poolConfig: POOL }));
+    add('read once at start-up (seed)', await readOnceAtStartup(sm, secretId, POOL));
+    add('refresh AWSCURRENT, retry once', await RefreshCurrentOnlyPool.create(sm, secretId, { kind: 'retry-once' }, POOL));
+    add(
+      `refresh AWSCURRENT, blocking ${BLOCKING_BUDGET_MS / 1000} s`,
+      await RefreshCurrentOnlyPool.create(sm, secretId, { kind: 'blocking', budgetMs: BLOCKING_BUDGET_MS }, POOL),
+    );
+    const wrapper = await loadAwsWrapper();
+    const target = { host: postgres.host, port: postgres.port, database: postgres.database, secretId, region: moto.region, secretEndpoint: moto.endpoint };
+    if (typeof wrapper === 'string') {
+      console.log(`aws-advanced-nodejs-wrapper ${wrapper}`);
+      add('aws-advanced-nodejs-wrapper', undefined, wrapper);
+    } else {
+      add('aws-advanced-nodejs-wrapper AwsPgPoolClient', awsWrapperPool(wrapper, target, POOL));
+      add('aws-advanced-nodejs-wrapper AwsPGClient/query', awsWrapperClientPerQuery(wrapper, target));
+    }
+
+    const t0 = performance.now();
+    const now = (): number => performance.now() - t0;
+    let running = true;
+    const loads = contenders.map((c) =>
+      c.client === undefined
+        ? Promise.resolve()
+        : runLoad({
+            concurrency: options.concurrency,
+            thinkMs: options.thinkMs,
+            maxDurationMs: 30 * 60_000,
+            running: () => running,
+            op: recording(() => c.client!.query('select 1'), c.samples, t0),
+          }),
+    );
+    const windows: Window[] = [];
+    try {
+      await sleep(2_000);
+      for (let i = 0; i < options.rotations; i++) {
+        const fromMs = now();
+        await rotator.rotate({ pauseMs: options.pauseMs });
+        windows.push({ fromMs, toMs: now() + WINDOW_GRACE_MS });
+        await sleep(1_000);
+      }
+      if (options.stallMs > 0) {
+        const fromMs = now();
+        const { token, oldVersionId } = await rotator.beginRotation();
+        await sleep(options.stallMs);
+        await rotator.finishRotation(token, oldVersionId);
+        windows.push({ fromMs, toMs: now() + WINDOW_GRACE_MS });
+      }
+      await sleep(2_000);
+    } finally {
+      running = false;
+      await Promise.all(loads);
+    }
+    return contenders.map((c) => rowFrom(c.name, c.samples, windows, c.note));
+  } finally {
+    await Promise.all(contenders.map((c) => c.client?.end().catch(() => undefined)));
+    await admin.end().catch(() => undefined);
+    sm.destroy();
+    await Promise.all([moto.stop(), postgres.stop()]);
+  }
+}

@@ -1,0 +1,63 @@
+/** Sampling and table helpers shared by the rotation benchmarks (redshift, documentdb). */
+import { percentile } from '../../src/demo/load.js';
+import type { RotationBenchRow } from '../rotation.js';
+
+/** One operation of the load: when it started (ms since the bench's t0), how long it took, whether it worked. */
+export interface Sample {
+  startMs: number;
+  latencyMs: number;
+  ok: boolean;
+}
+
+/** A span of the run during which a rotation was in progress, in ms since t0. */
+export interface Window {
+  fromMs: number;
+  toMs: number;
+}
+
+/** Wraps `op` so every call is recorded in `samples` (and still throws as before). */
+export function recording(op: () => Promise<unknown>, samples: Sample[], t0: number): () => Promise<unknown> {
+  return async () => {
+    const start = performance.now();
+    try {
+      const out = await op();
+      samples.push({ startMs: start - t0, latencyMs: performance.now() - start, ok: true });
+      return out;
+    } catch (err) {
+      samples.push({ startMs: start - t0, latencyMs: performance.now() - start, ok: false });
+      throw err;
+    }
+  };
+}
+
+/** ok/failed over the whole run; latency percentiles over the operations that started inside a window. */
+export function rowFrom(client: string, samples: readonly Sample[], windows: readonly Window[], note?: string): RotationBenchRow {
+  const during = samples.filter((s) => windows.some((w) => s.startMs >= w.fromMs && s.startMs <= w.toMs)).map((s) => s.latencyMs);
+  const ok = samples.filter((s) => s.ok).length;
+  return {
+    client,
+    ok,
+    failed: samples.length - ok,
+    p50Ms: percentile(during, 50),
+    p99Ms: percentile(during, 99),
+    maxMs: during.length === 0 ? 0 : Math.max(...during),
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+/** A plain-text table, one row per client. */
+export function formatTable(rows: readonly RotationBenchRow[]): string {
+  const header = ['client', 'failed', 'ok', 'p50 ms', 'p99 ms', 'max ms', 'note'];
+  const cells = rows.map((r) => [
+    r.client,
+    String(r.failed),
+    String(r.ok),
+    r.p50Ms.toFixed(1),
+    r.p99Ms.toFixed(1),
+    r.maxMs.toFixed(1),
+    r.note ?? '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]): string => c.map((v, i) => (i === 0 || i === 6 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}

@@ -1,0 +1,14 @@
+/**
+ * `credstage/redshift`: pg connections to Redshift (or RDS/Aurora PostgreSQL) that take their
+ * credentials from a Secrets Manager secret and keep working while it rotates.
+ * Needs the `pg` package (an optional peer dependency of credstage).
+ */
+export { getRedshiftPool, RedshiftPool } from './pool.js';
+export type { RedshiftPoolOptions } from './pool.js';
+export { getRedshiftClient } from './client.js';
+export type { RedshiftClient, RedshiftClientOptions } from './client.js';
+export type { RedshiftCommonOptions, RedshiftPoolConfig, RedshiftConnectionConfig } from './options.js';
+export type { RedshiftTlsOption } from './tls.js';
+export type { LoginEvent, RedshiftEvent } from './events.js';
+export { parseRedshiftSecret } from '../credentials/parse.js';
+export type { RedshiftSecret } from '../credentials/parse.js';

@@ -1,0 +1,131 @@
+import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import type { ConnectionOptions } from 'node:tls';
+import type { ClientConfig, PoolConfig } from 'pg';
+import { checkNumber } from '../cache/options.js';
+import { SecretCache } from '../cache/secret-cache.js';
+import type { SecretsManagerLike } from '../cache/source.js';
+import { DbCredentials } from '../credentials/db-credentials.js';
+import { parseRedshiftSecret, type RedshiftSecret } from '../credentials/parse.js';
+import { InvalidOptionError } from '../errors.js';
+import { emitRedshiftEvent, type RedshiftEvent } from './events.js';
+import { prepareTls, type RedshiftTlsOption } from './tls.js';
+
+/** Settings the secret owns: the factory refuses them in `poolConfig` / `connectionConfig`. */
+const OWNED_BY_SECRET = {
+  user: 'comes from the secret (alternating-users rotation changes it)',
+  password: 'comes from the secret',
+  connectionString: 'cannot be combined with a secret: pass host, port or database to override the secret',
+  ssl: 'is set with the top-level "ssl" option',
+  Client: 'is set by credstage',
+} as const;
+
+/** pg settings for the pool, without the ones the secret provides. `host`, `port`, `database` override the secret's. */
+export type RedshiftPoolConfig = Omit<PoolConfig, keyof typeof OWNED_BY_SECRET>;
+
+/** pg settings for one client, without the ones the secret provides. `host`, `port`, `database` override the secret's. */
+export type RedshiftConnectionConfig = Omit<ClientConfig, keyof typeof OWNED_BY_SECRET>;
+
+/** Options shared by {@link getRedshiftPool} and {@link getRedshiftClient}. */
+export interface RedshiftCommonOptions {
+  /** Name or ARN of the secret (`{ engine: "redshift" | "postgres", host, port, username, password, dbname, ssl }`). */
+  secretId: string;
+  /** The cache to read the secret through. Default: a cache the factory builds and closes on `end()`. */
+  cache?: SecretCache;
+  /** The Secrets Manager client for the cache the factory builds (not with `cache`). */
+  client?: SecretsManagerLike;
+  /** Config of the SecretsManagerClient the factory builds (not with `cache` or `client`). */
+  clientConfig?: SecretsManagerClientConfig;
+  /**
+   * TLS. Default: what the secret says (`ssl: true` → TLS with certificate verification).
+   * Node TLS options turn TLS on and are passed through; `false` is refused when the secret requires TLS.
+   */
+  ssl?: RedshiftTlsOption;
+  /** How long one connection attempt looks for working credentials after a rejected login. Default 30,000 ms. */
+  recoveryBudgetMs?: number;
+  /**
+   * Called with every login and with `auth-recovery` events; with the cache's events too when the
+   * factory built the cache. Must not throw (a throw is ignored). Never receives a password.
+   */
+  onEvent?: (event: RedshiftEvent) => void;
+}
+
+/** Everything a connection needs, resolved and checked once per factory call. */
+export interface Setup {
+  readonly secretId: string;
+  readonly credentials: DbCredentials<RedshiftSecret>;
+  /** The cache the factory built, to close with the pool or client; undefined when the caller passed one. */
+  readonly ownedCache: SecretCache | undefined;
+  readonly tls: ConnectionOptions | false | undefined;
+  readonly overrides: Readonly<{ host?: string; port?: number; database?: string }>;
+  readonly emit: (event: RedshiftEvent) => void;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function checkPgConfig(name: string, config: unknown): Setup['overrides'] {
+  if (config === undefined) return {};
+  if (!isPlainObject(config)) throw new InvalidOptionError(name, 'must be an object');
+  for (const [key, problem] of Object.entries(OWNED_BY_SECRET)) {
+    if (config[key] !== undefined) throw new InvalidOptionError(`${name}.${key}`, problem);
+  }
+  const overrides: { host?: string; port?: number; database?: string } = {};
+  if (config['host'] !== undefined) {
+    if (typeof config['host'] !== 'string' || config['host'] === '') {
+      throw new InvalidOptionError(`${name}.host`, 'must be a non-empty string');
+    }
+    overrides.host = config['host'];
+  }
+  if (config['port'] !== undefined) {
+    const port = checkNumber(`${name}.port`, config['port'], 1, 65_535);
+    if (!Number.isInteger(port)) throw new InvalidOptionError(`${name}.port`, 'must be an integer');
+    overrides.port = port;
+  }
+  if (config['database'] !== undefined) {
+    if (typeof config['database'] !== 'string' || config['database'] === '') {
+      throw new InvalidOptionError(`${name}.database`, 'must be a non-empty string');
+    }
+    overrides.database = config['database'];
+  }
+  return Object.freeze(overrides);
+}
+
+function checkSsl(ssl: unknown): RedshiftTlsOption | undefined {
+  if (ssl === undefined || typeof ssl === 'boolean' || isPlainObject(ssl)) return ssl as RedshiftTlsOption | undefined;
+  throw new InvalidOptionError('ssl', 'must be true, false or an object of TLS options');
+}
+
+/**
+ * Checks the options (InvalidOptionError naming the field), then builds the cache (unless one
+ * was given) and the credentials. `pgConfigName` names the pg settings in error messages.
+ */
+export function resolveSetup(options: RedshiftCommonOptions, pgConfigName: string, pgConfig: unknown): Setup {
+  if (!isPlainObject(options)) throw new InvalidOptionError('options', 'must be an object');
+  const { secretId, cache, client, clientConfig, onEvent } = options;
+  if (typeof secretId !== 'string' || secretId === '') throw new InvalidOptionError('secretId', 'must be a non-empty string');
+  if (cache !== undefined) {
+    if (typeof (cache as Partial<SecretCache>)?.getSecretVersion !== 'function') {
+      throw new InvalidOptionError('cache', 'must be a SecretCache');
+    }
+    if (client !== undefined || clientConfig !== undefined) {
+      throw new InvalidOptionError('cache', 'cannot be combined with client or clientConfig (they configure a cache the factory builds)');
+    }
+  }
+  if (onEvent !== undefined && typeof onEvent !== 'function') throw new InvalidOptionError('onEvent', 'must be a function');
+  const recoveryBudgetMs = checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0);
+  const tls = prepareTls(checkSsl(options.ssl));
+  const overrides = checkPgConfig(pgConfigName, pgConfig);
+  const emit = (event: RedshiftEvent): void => emitRedshiftEvent(onEvent, event);
+
+  // Built last: every check above can throw without leaving a client behind.
+  const ownedCache = cache === undefined ? new SecretCache({ client, clientConfig, onEvent: onEvent && emit }) : undefined;
+  const credentials = new DbCredentials<RedshiftSecret>({
+    cache: cache ?? (ownedCache as SecretCache),
+    secretId,
+    parse: parseRedshiftSecret,
+    recoveryBudgetMs,
+    onEvent: onEvent && emit,
+  });
+  return Object.freeze({ secretId, credentials, ownedCache, tls, overrides, emit });
+}

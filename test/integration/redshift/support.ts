@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import pg from 'pg';
+import { runLoad, type LoadResult } from '../../../src/demo/load.js';
+import type { LoginEvent, RedshiftEvent } from '../../../src/redshift/index.js';
+import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
+import { servers } from '../../support/servers.js';
+
+/** One Secrets Manager call seen by the counting middleware. */
+export interface SmCall {
+  command: string;
+  versionStage: string | undefined;
+}
+
+/** A SecretsManagerClient for moto that records every call it sends. */
+export function countingSecretsManager(): { sm: SecretsManagerClient; calls: SmCall[] } {
+  const { endpoint, region } = servers().moto;
+  const sm = new SecretsManagerClient({ endpoint, region, maxAttempts: 1 });
+  const calls: SmCall[] = [];
+  sm.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { VersionStage?: string };
+      calls.push({ command: String(context.commandName).replace(/Command$/, ''), versionStage: input.VersionStage });
+      return next(args);
+    },
+    { step: 'initialize', name: 'credstageTestCallCounter' },
+  );
+  return { sm, calls };
+}
+
+/** A superuser connection for creating roles and changing passwords. */
+export async function adminClient(): Promise<pg.Client> {
+  const { host, port, user, password, database } = servers().postgres;
+  const client = new pg.Client({ host, port, user, password, database });
+  await client.connect();
+  return client;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+}
+
+export async function createRole(admin: pg.Client, name: string, password: string, inRole?: string): Promise<void> {
+  const member = inRole ? ` IN ROLE ${pg.escapeIdentifier(inRole)}` : '';
+  await admin.query(`CREATE ROLE ${pg.escapeIdentifier(name)} LOGIN PASSWORD ${pg.escapeLiteral(password)}${member}`);
+}
+
+export async function setRolePassword(admin: pg.Client, name: string, password: string): Promise<void> {
+  await admin.query(`ALTER ROLE ${pg.escapeIdentifier(name)} PASSWORD ${pg.escapeLiteral(password)}`);
+}
+
+/** The JSON of a database secret for the test PostgreSQL. */
+export function dbSecret(username: string, password: string, extra: Record<string, unknown> = {}): SecretJson {
+  const { host, port } = servers().postgres;
+  return { engine: 'postgres', host, port, username, password, dbname: 'postgres', ...extra };
+}
+
+export async function createSecret(sm: SecretsManagerClient, name: string, value: SecretJson): Promise<string> {
+  const out = await sm.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value) }));
+  return out.ARN!;
+}
+
+/** A role and a secret for it, plus an AWS-template-style rotator that changes the role's password. */
+export async function singleUserSecret(sm: SecretsManagerClient, admin: pg.Client): Promise<{ secretId: string; role: string; rotator: AwsStyleRotator }> {
+  const role = uniqueName('app');
+  const password = newPassword();
+  await createRole(admin, role, password);
+  const secretId = `test/redshift/${role}`;
+  await createSecret(sm, secretId, dbSecret(role, password));
+  const rotator = new AwsStyleRotator({
+    client: sm,
+    secretId,
+    setPassword: (pending) => setRolePassword(admin, pending.username, pending.password),
+  });
+  return { secretId, role, rotator };
+}
+
+/** pg-pool settings that keep opening new connections, so logins happen inside every rotation window. */
+export const CHURNING_POOL = { max: 10, maxLifetimeSeconds: 0.3, idleTimeoutMillis: 100 } as const;
+
+/** Runs `op` from `concurrency` workers while `during()` runs, plus `settleMs` before and after. */
+export async function loadDuring(
+  op: () => Promise<unknown>,
+  during: () => Promise<void>,
+  { concurrency = 10, thinkMs = 10, settleMs = 300 } = {},
+): Promise<LoadResult> {
+  let running = true;
+  const load = runLoad({ concurrency, op, running: () => running, maxDurationMs: 55_000, thinkMs });
+  try {
+    await sleep(settleMs);
+    await during();
+    await sleep(settleMs);
+  } finally {
+    running = false;
+  }
+  return load;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function logins(events: readonly RedshiftEvent[], outcome?: LoginEvent['outcome']): LoginEvent[] {
+  return events.filter((e): e is LoginEvent => e.type === 'login' && (outcome === undefined || e.outcome === outcome));
+}

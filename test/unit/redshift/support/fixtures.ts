@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { CreateSecretCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { InMemorySecretsManager } from '../../../../src/testing/index.js';
+import type { RedshiftEvent } from '../../../../src/redshift/index.js';
+import { FakePgServer } from './fake-pg-server.js';
+
+export const SECRET_ID = 'Applications/MyApp/Redshift';
+export const PASSWORD_1 = 'pw-one:/?#%&=+';
+export const PASSWORD_2 = 'pw-two:/?#%&=+';
+
+/** A fake database with user `app`, and an in-memory Secrets Manager holding its secret. */
+export class Fixture {
+  readonly db = new FakePgServer();
+  readonly sm = new InMemorySecretsManager();
+  readonly events: RedshiftEvent[] = [];
+  port = 0;
+
+  static async start(fields: Record<string, unknown> = {}): Promise<Fixture> {
+    const fixture = new Fixture();
+    fixture.port = await fixture.db.listen();
+    fixture.db.users.set('app', PASSWORD_1);
+    await fixture.sm.send(
+      new CreateSecretCommand({ Name: SECRET_ID, SecretString: fixture.secretJson({ password: PASSWORD_1, ...fields }) }),
+    );
+    return fixture;
+  }
+
+  secretJson(fields: Record<string, unknown>): string {
+    return JSON.stringify({ engine: 'redshift', host: '127.0.0.1', port: this.port, username: 'app', dbname: 'dev', ...fields });
+  }
+
+  readonly onEvent = (event: RedshiftEvent): void => {
+    this.events.push(event);
+  };
+
+  logins(outcome?: 'ok' | 'rejected' | 'error'): number {
+    return this.events.filter((e) => e.type === 'login' && (outcome === undefined || e.outcome === outcome)).length;
+  }
+
+  /** PutSecretValue AWSPENDING; returns its version id. */
+  async putPending(fields: Record<string, unknown>): Promise<string> {
+    const token = randomUUID();
+    await this.sm.send(
+      new PutSecretValueCommand({ SecretId: SECRET_ID, ClientRequestToken: token, SecretString: this.secretJson(fields), VersionStages: ['AWSPENDING'] }),
+    );
+    return token;
+  }
+
+  /** Moves AWSCURRENT to `versionId`, as finishSecret does. */
+  async promote(versionId: string, fromVersionId: string): Promise<void> {
+    await this.sm.send(
+      new UpdateSecretVersionStageCommand({ SecretId: SECRET_ID, VersionStage: 'AWSCURRENT', MoveToVersionId: versionId, RemoveFromVersionId: fromVersionId }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
