@@ -5,10 +5,9 @@ import { defineConfig } from 'vitest/config';
 const awsEnv = {
   AWS_ACCESS_KEY_ID: 'testing',
   AWS_SECRET_ACCESS_KEY: 'testing',
-  AWS_SESSION_TOKEN: '',
   AWS_REGION: 'us-east-1',
   AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_PROFILE: '',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
 export default defineConfig({

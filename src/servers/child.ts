@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,7 +19,7 @@ export interface ChildOptions {
   readonly exitSignal?: NodeJS.Signals;
   /** How long `stop()` waits after `stopSignal` before `SIGKILL`; default 5000. */
   readonly stopTimeoutMs?: number;
-  /** Directories removed once the child has stopped (also when this process exits). */
+  /** Directories (from {@link makeTempDir}) removed once the child has stopped. */
   readonly tempDirs?: readonly string[];
   /** Give the child a stdin pipe, so it can notice this process dying (EOF) even after SIGKILL. */
   readonly stdinPipe?: boolean;
@@ -35,6 +35,8 @@ export interface Child {
   /** The last non-empty output line, or the spawn error; for one-line error messages. */
   lastLine(): string;
   hasExited(): boolean;
+  /** Resolves with the exit code once the child has exited (null: killed by a signal, or never started). */
+  waitForExit(): Promise<number | null>;
   /**
    * Polls `probe` until it returns true. Rejects when the child exits first or `timeoutMs` passes;
    * the rejection's message is one line naming the server.
@@ -46,22 +48,24 @@ export interface Child {
 
 const OUTPUT_LIMIT = 8192;
 const POLL_INTERVAL_MS = 100;
-const live = new Set<{ proc: ChildProcess; exitSignal: NodeJS.Signals; tempDirs: readonly string[] }>();
+const liveChildren = new Set<{ proc: ChildProcess; exitSignal: NodeJS.Signals }>();
+const liveDirs = new Set<string>();
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** Kills every live child and removes its dirs synchronously: the `exit` event allows nothing else. */
+/** Kills every live child and removes every temp dir synchronously: `exit` allows nothing else. */
 function killAllNow(): void {
-  for (const entry of live) {
-    if (entry.proc.exitCode === null && entry.proc.signalCode === null) entry.proc.kill(entry.exitSignal);
-    for (const dir of entry.tempDirs) {
-      try {
-        rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
-      } catch {
-        // Best effort: a dying server may still be writing into it.
-      }
+  for (const { proc, exitSignal } of liveChildren) {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(exitSignal);
+  }
+  for (const dir of liveDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+    } catch {
+      // Best effort: a dying server may still be writing into it.
     }
   }
-  live.clear();
+  liveChildren.clear();
+  liveDirs.clear();
   uninstall();
 }
 
@@ -81,34 +85,78 @@ function install(): void {
 }
 
 function uninstall(): void {
-  if (!installed) return;
+  if (!installed || liveChildren.size > 0 || liveDirs.size > 0) return;
   installed = false;
   process.off('exit', killAllNow);
   for (const signal of SIGNALS) process.off(signal, onSignal);
 }
 
-/** Creates a fresh temp dir (`/tmp/credstage-<label>-XXXXXX`). */
-export function makeTempDir(label: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `credstage-${label}-`));
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * On Linux, run the server through util-linux's `setpriv --pdeathsig` so the kernel signals it
+ * when this process dies, even by SIGKILL, where no exit hook runs.
+ */
+function withParentDeathSignal(command: string, args: readonly string[], signal: NodeJS.Signals): [string, string[]] {
+  if (process.platform !== 'linux' || !existsSync(SETPRIV)) return [command, [...args]];
+  return [SETPRIV, ['--pdeathsig', signal, '--', command, ...args]];
 }
 
-/** Removes a dir that never got handed to a child (start-up failed before spawning). */
-export function removeDir(dir: string): Promise<void> {
-  return rm(dir, { recursive: true, force: true, maxRetries: 5 });
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temp dirs left by launcher processes that died by SIGKILL, where no exit hook ran. */
+async function sweepOrphans(prefix: string): Promise<void> {
+  const pattern = new RegExp(`^${prefix}(\\d+)-`);
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  await Promise.all(
+    names.map((name) => {
+      const pid = Number(pattern.exec(name)?.[1] ?? 0);
+      return pid > 0 && !isAlive(pid) ? removeDir(join(tmpdir(), name)) : undefined;
+    }),
+  );
+}
+
+/**
+ * Creates a fresh temp dir `/tmp/credstage-<label>-<pid>-XXXXXX`, removed by {@link removeDir} or
+ * when this process exits; first removes the dirs of launcher processes that are gone.
+ */
+export async function makeTempDir(label: string): Promise<string> {
+  const prefix = `credstage-${label}-`;
+  await sweepOrphans(prefix);
+  // Synchronous, so the dir is registered before anything (a signal, process.exit) can run.
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}${process.pid}-`));
+  install();
+  liveDirs.add(dir);
+  return dir;
+}
+
+/** Removes a temp dir (and forgets it). */
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+  liveDirs.delete(dir);
+  uninstall();
 }
 
 /** Spawns a server process that is killed when this process exits or receives SIGINT/SIGTERM/SIGHUP. */
 export function startChild(options: ChildOptions): Child {
   const { name, stopSignal = 'SIGTERM', exitSignal = 'SIGKILL', stopTimeoutMs = 5000, tempDirs = [] } = options;
-  const proc = spawn(options.command, options.args, {
+  const [command, args] = withParentDeathSignal(options.command, options.args, exitSignal);
+  const proc = spawn(command, args, {
     env: options.env ?? process.env,
     stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     ...(options.uid === undefined ? {} : { uid: options.uid }),
     ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
-  const entry = { proc, exitSignal, tempDirs };
+  const entry = { proc, exitSignal };
   install();
-  live.add(entry);
+  liveChildren.add(entry);
 
   let output = '';
   let spawnError: Error | undefined;
@@ -119,12 +167,12 @@ export function startChild(options: ChildOptions): Child {
   proc.stdout?.setEncoding('utf8').on('data', onData);
   proc.stderr?.setEncoding('utf8').on('data', onData);
   proc.stdin?.on('error', () => undefined); // EPIPE when the child is gone
-  const exited = new Promise<void>((resolve) => {
+  const exited = new Promise<number | null>((resolve) => {
     proc.once('error', (err) => {
       spawnError = err;
-      resolve();
+      resolve(null);
     });
-    proc.once('exit', () => resolve());
+    proc.once('exit', (code) => resolve(code));
   });
   const hasExited = (): boolean => spawnError !== undefined || proc.exitCode !== null || proc.signalCode !== null;
   const lastLine = (): string => {
@@ -142,9 +190,9 @@ export function startChild(options: ChildOptions): Child {
         await exited;
         clearTimeout(timer);
       }
-      live.delete(entry);
-      if (live.size === 0) uninstall();
+      liveChildren.delete(entry);
       await Promise.all(tempDirs.map(removeDir));
+      uninstall();
     })());
 
   const waitUntil = async (probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> => {
@@ -166,5 +214,6 @@ export function startChild(options: ChildOptions): Child {
     }
   };
 
-  return { pid: proc.pid, output: () => output, lastLine, hasExited, waitUntil, stop };
+  const waitForExit = (): Promise<number | null> => exited;
+  return { pid: proc.pid, output: () => output, lastLine, hasExited, waitForExit, waitUntil, stop };
 }

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { makeTempDir, removeDir, startChild } from './child.js';
 import { canConnect, freePort } from './free-port.js';
 import { findPackageRoot } from './package-root.js';
@@ -40,7 +38,6 @@ export interface RunningFerretDb {
 }
 
 const BUILD_HINT = 'run bash scripts/build-ferretdb.sh (needs Go and the Go module proxy) or set CREDSTAGE_FERRETDB_BIN';
-const run = promisify(execFile);
 let built: Promise<string> | undefined;
 
 async function buildBinary(): Promise<string> {
@@ -50,16 +47,15 @@ async function buildBinary(): Promise<string> {
   } catch {
     throw new Error(`FerretDB binary not available (no credstage checkout found): ${BUILD_HINT}`);
   }
-  try {
-    const { stdout } = await run('bash', [script], { maxBuffer: 16 << 20, timeout: 20 * 60_000 });
-    const path = stdout.trim().split('\n').at(-1) ?? '';
-    if (!existsSync(path)) throw new Error(`the script printed no binary path (${path || 'nothing'})`);
-    return path;
-  } catch (err) {
-    const stderr = (err as { stderr?: unknown }).stderr;
-    const reason = (typeof stderr === 'string' && stderr.trim()) || (err as Error).message;
-    throw new Error(`FerretDB binary not available (${reason.trim().split('\n').at(-1)}): ${BUILD_HINT}`);
-  }
+  // A managed child, so an interrupted test run does not leave a Go build behind.
+  const build = startChild({ name: 'build-ferretdb.sh', command: 'bash', args: [script], exitSignal: 'SIGTERM' });
+  const code = await build.waitForExit();
+  await build.stop();
+  // The script logs to stderr with a "build-ferretdb:" prefix and prints the binary path last on stdout.
+  const lines = build.output().split('\n').map((line) => line.trim()).filter(Boolean);
+  const path = lines.filter((line) => !line.startsWith('build-ferretdb:')).at(-1) ?? '';
+  if (code === 0 && existsSync(path)) return path;
+  throw new Error(`FerretDB binary not available (${build.lastLine()}): ${BUILD_HINT}`);
 }
 
 /** Finds the FerretDB binary, building it once per process when needed. */

@@ -38,7 +38,7 @@ async function answersHttp(url: string): Promise<boolean> {
 
 function startError(child: Child, python: string, cause: unknown): Error {
   const detail = cause instanceof Error ? cause.message : String(cause);
-  if (/ENOENT/.test(child.lastLine())) {
+  if (/ENOENT|No such file or directory/.test(child.lastLine())) {
     return new Error(`moto_server not found: ${python} is not on PATH (set CREDSTAGE_PYTHON), then ${INSTALL_HINT}`);
   }
   if (child.output().includes("cannot import moto's server")) {
@@ -69,7 +69,7 @@ export async function startMoto(options: MotoOptions = {}): Promise<RunningMoto>
     name: 'moto_server',
     command: python,
     args: [launcher, String(port), '--exit-on-stdin-eof'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: motoEnv(),
     stdinPipe: true,
   });
   try {
@@ -79,4 +79,19 @@ export async function startMoto(options: MotoOptions = {}): Promise<RunningMoto>
     throw startError(child, python, err);
   }
   return { host: '127.0.0.1', port, endpoint, region: 'us-east-1', stop: child.stop };
+}
+
+/**
+ * moto's server needs no AWS account, but botocore inside it fails every request when
+ * AWS_PROFILE names a profile that does not exist (the empty string included): the child
+ * gets dummy credentials and no profile.
+ */
+function motoEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1' };
+  delete env['AWS_PROFILE'];
+  delete env['AWS_SESSION_TOKEN'];
+  env['AWS_ACCESS_KEY_ID'] = 'testing';
+  env['AWS_SECRET_ACCESS_KEY'] = 'testing';
+  env['AWS_EC2_METADATA_DISABLED'] = 'true';
+  return env;
 }

