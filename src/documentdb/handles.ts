@@ -1,0 +1,121 @@
+import { inspect } from 'node:util';
+import { Admin } from 'mongodb';
+import type { ClientCore } from './core.js';
+import { retryingCursor, type CursorLike } from './cursor.js';
+import type { Generation } from './generation.js';
+
+/** Resolves a handle (Db, Collection, Admin) on one generation's MongoClient. */
+type Resolve = (generation: Generation) => object;
+type Method = (...args: unknown[]) => unknown;
+
+function isObject(value: unknown): value is Record<PropertyKey, unknown> {
+  return value !== null && typeof value === 'object';
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return isObject(value) && typeof value.then === 'function';
+}
+
+/** Find, aggregate and list cursors; change streams have no toArray/rewind and are not retried. */
+function isCursor(value: unknown): value is CursorLike {
+  return isObject(value) && typeof value.toArray === 'function' && typeof value.next === 'function' && typeof value.rewind === 'function';
+}
+
+function isCollection(value: unknown): value is { dbName: string; collectionName: string } {
+  return isObject(value) && typeof value.collectionName === 'string' && typeof value.dbName === 'string' && typeof value.insertOne === 'function';
+}
+
+function isDb(value: unknown): boolean {
+  return isObject(value) && typeof value.databaseName === 'string' && typeof value.collection === 'function';
+}
+
+function isChangeStream(value: unknown): value is { once(event: 'close', listener: () => void): unknown } {
+  return isObject(value) && 'resumeToken' in value && typeof value.once === 'function';
+}
+
+/**
+ * A stand-in for a Db, Collection or Admin that resolves the real one on the live MongoClient
+ * at each use, so handles taken before a credential switch keep working after it. Its target
+ * is an empty object with the handle's prototype: `instanceof Collection` holds, and
+ * `util.inspect` shows a one-line label instead of the MongoClient (and its options) behind it.
+ */
+export function liveHandle<T extends object>(core: ClientCore, resolve: Resolve, label: string): T {
+  let memoFor: Generation | undefined;
+  let memo: object | undefined;
+  const on = (generation: Generation): object => {
+    if (memoFor !== generation) {
+      memo = resolve(generation);
+      memoFor = generation;
+    }
+    return memo!;
+  };
+  const first = on(core.live); // also surfaces bad arguments (an invalid name) at once
+  const target = Object.create(Object.getPrototypeOf(first) as object) as object;
+  Object.defineProperty(target, inspect.custom, { value: () => `${label} [credstage live handle]` });
+  return new Proxy(target, {
+    get(_target, prop) {
+      // After close(), reads come from the last resolved object and calls reject with ClosedError.
+      const current = core.closed ? memo! : on(core.live);
+      const value: unknown = Reflect.get(current, prop, current);
+      if (typeof value !== 'function' || prop === 'constructor') return value;
+      return (...args: unknown[]) => invoke(core, (generation) => (on(generation) as Record<PropertyKey, Method>)[prop]!(...args));
+    },
+    set(_target, prop, value) {
+      const current = on(core.live);
+      return Reflect.set(current, prop, value, current);
+    },
+  }) as T;
+}
+
+/**
+ * Runs one method call on the live generation and shapes its result: promises are awaited
+ * with retries of failures before the server, cursors become retrying cursors, Db, Collection
+ * and Admin objects become live handles; anything else is returned as it is.
+ */
+function invoke(core: ClientCore, call: (generation: Generation) => unknown): unknown {
+  let generation: Generation;
+  try {
+    generation = core.acquire();
+  } catch (err) {
+    return Promise.reject(err); // closed: as a rejection, like every failed operation
+  }
+  let result: unknown;
+  try {
+    result = call(generation);
+  } catch (err) {
+    generation.release();
+    throw err;
+  }
+  if (isPromiseLike(result)) {
+    return core.settle(generation, Promise.resolve(result), (g) => Promise.resolve(call(g))).then((value) => wrapAsyncResult(core, value));
+  }
+  try {
+    if (isCursor(result)) return retryingCursor(core, generation, (g) => call(g) as CursorLike, result);
+    if (isChangeStream(result)) {
+      // A change stream stays on the MongoClient that opened it; keep that client open while it runs.
+      result.once('close', generation.holdForCursor());
+      return result;
+    }
+    const label = handleLabel(result);
+    if (label !== undefined) return liveHandle(core, (g) => call(g) as object, label);
+    return result;
+  } finally {
+    generation.release();
+  }
+}
+
+function handleLabel(value: unknown): string | undefined {
+  if (isCollection(value)) return `Collection(${value.dbName}.${value.collectionName})`;
+  if (isDb(value)) return `Db(${String((value as { databaseName: string }).databaseName)})`;
+  if (value instanceof Admin) return 'Admin';
+  return undefined;
+}
+
+/** createCollection, rename, collections(): the Collections they return become live handles too. */
+function wrapAsyncResult(core: ClientCore, value: unknown): unknown {
+  const wrap = (item: unknown): unknown =>
+    isCollection(item)
+      ? liveHandle(core, (g) => g.client.db(item.dbName).collection(item.collectionName), `Collection(${item.dbName}.${item.collectionName})`)
+      : item;
+  return Array.isArray(value) ? value.map(wrap) : wrap(value);
+}

@@ -1,0 +1,185 @@
+import { existsSync } from 'node:fs';
+import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import type { MongoClient, MongoClientOptions } from 'mongodb';
+import { InvalidOptionError, InvalidSecretFormatError } from '../errors.js';
+import { systemClock, type Clock, type RandomSource } from '../internal/clock.js';
+import { checkNumber } from '../cache/options.js';
+import type { SecretCache } from '../cache/secret-cache.js';
+import type { SecretsManagerLike } from '../cache/source.js';
+import type { DocumentDbSecret } from '../credentials/parse.js';
+import type { DocumentDbClientEvent } from './events.js';
+
+/** Builds a MongoClient; injectable so tests can count or fake clients. */
+export type MongoClientFactory = (url: string, options: MongoClientOptions) => MongoClient;
+
+/** Options of {@link getDocumentDbClient}. Only `secretId` is required. */
+export interface DocumentDbClientOptions {
+  /** Name or ARN of the DocumentDB secret (`{ engine: "mongo", host, port, username, password, ssl }`). */
+  secretId: string;
+  /** The cache to read the secret through. Default: a new SecretCache, closed with the client. */
+  cache?: SecretCache;
+  /** Secrets Manager client for the cache built when `cache` is not given. */
+  client?: SecretsManagerLike;
+  /** Config for the Secrets Manager client built when neither `cache` nor `client` is given. */
+  clientConfig?: SecretsManagerClientConfig;
+  /**
+   * Extra MongoClient options; they override credstage's defaults (`directConnection: true`,
+   * `retryWrites: false`, `authSource: 'admin'`, TLS when the secret says `ssl: true`).
+   * `auth` is not allowed (credentials come from the secret), nor `tls: false` when the secret
+   * requires TLS.
+   */
+  mongoClientOptions?: MongoClientOptions;
+  /** CA bundle for TLS, e.g. Amazon's `global-bundle.pem`. Used when the secret has `ssl: true`. */
+  tlsCAFile?: string;
+  /** How long an operation may spend finding working credentials after a rejection. Default 30,000 ms. */
+  recoveryBudgetMs?: number;
+  /**
+   * Called with switch, retry and `auth-recovery` events, and with the cache's events when the
+   * client builds its own cache (a cache passed in reports to its own `onEvent`). Never
+   * receives a password; must not throw (a throw is ignored).
+   */
+  onEvent?: (event: DocumentDbClientEvent) => void;
+  /** Builds each MongoClient. Default `new MongoClient(url, options)`. */
+  createMongoClient?: MongoClientFactory;
+  /** The time source for rate limits and follow-up checks. Default `Date.now`. */
+  clock?: Clock;
+  /** The random source for retry jitter (and the cache built when `cache` is not given). Default `Math.random`. */
+  random?: RandomSource;
+}
+
+/** The checked, frozen settings of one client. */
+export interface DocumentDbClientConfig {
+  readonly secretId: string;
+  readonly mongoClientOptions: Readonly<MongoClientOptions>;
+  readonly tlsCAFile: string | undefined;
+  readonly recoveryBudgetMs: number;
+  readonly onEvent: ((event: DocumentDbClientEvent) => void) | undefined;
+  readonly createMongoClient: MongoClientFactory | undefined;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+}
+
+/**
+ * Defaults for a DocumentDB cluster; every one can be overridden through `mongoClientOptions`.
+ * TLS is not among them: it follows the secret's `ssl` field.
+ *
+ * @example
+ * ```ts
+ * // A cluster endpoint with replica-set discovery and reads from replicas:
+ * await getDocumentDbClient({
+ *   secretId,
+ *   mongoClientOptions: { directConnection: false, replicaSet: 'rs0', readPreference: 'secondaryPreferred' },
+ * });
+ * ```
+ */
+export const DOCUMENTDB_DEFAULTS: Readonly<MongoClientOptions> = Object.freeze({
+  // DocumentDB does not support retryable writes; the driver would fail every write with them on.
+  retryWrites: false,
+  authSource: 'admin',
+  // One endpoint (cluster, instance or tunnel): talk to it, do not discover a replica set.
+  directConnection: true,
+});
+
+const OWN_KEYS = new Set([
+  'secretId',
+  'cache',
+  'client',
+  'clientConfig',
+  'mongoClientOptions',
+  'tlsCAFile',
+  'recoveryBudgetMs',
+  'onEvent',
+  'createMongoClient',
+  'clock',
+  'random',
+]);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Checks the options once, up front; each problem names its field. */
+export function resolveDocumentDbOptions(options: DocumentDbClientOptions): DocumentDbClientConfig {
+  if (!isPlainObject(options)) throw new InvalidOptionError('options', 'must be an object');
+  for (const key of Object.keys(options)) {
+    if (!OWN_KEYS.has(key)) throw new InvalidOptionError(key, 'is not an option of getDocumentDbClient');
+  }
+  const { secretId, cache, client, clientConfig, mongoClientOptions = {}, tlsCAFile, onEvent, createMongoClient } = options;
+  if (typeof secretId !== 'string' || secretId.trim() === '') {
+    throw new InvalidOptionError('secretId', 'must be a non-empty string');
+  }
+  if (cache !== undefined) {
+    if (typeof (cache as { getSecretVersion?: unknown })?.getSecretVersion !== 'function') {
+      throw new InvalidOptionError('cache', 'must be a SecretCache');
+    }
+    if (client !== undefined) throw new InvalidOptionError('client', 'cannot be combined with cache (the cache has its own client)');
+    if (clientConfig !== undefined) throw new InvalidOptionError('clientConfig', 'cannot be combined with cache');
+  }
+  if (!isPlainObject(mongoClientOptions)) throw new InvalidOptionError('mongoClientOptions', 'must be an object');
+  if ('auth' in mongoClientOptions) {
+    throw new InvalidOptionError('mongoClientOptions.auth', 'is not allowed: the username and password come from the secret');
+  }
+  if (tlsCAFile !== undefined) {
+    if (typeof tlsCAFile !== 'string' || tlsCAFile === '') throw new InvalidOptionError('tlsCAFile', 'must be a non-empty path');
+    if (!existsSync(tlsCAFile)) throw new InvalidOptionError('tlsCAFile', `names a file that does not exist: ${tlsCAFile}`);
+    if (mongoClientOptions.tlsCAFile !== undefined) {
+      throw new InvalidOptionError('mongoClientOptions.tlsCAFile', 'cannot be combined with tlsCAFile');
+    }
+  }
+  if (onEvent !== undefined && typeof onEvent !== 'function') throw new InvalidOptionError('onEvent', 'must be a function');
+  if (createMongoClient !== undefined && typeof createMongoClient !== 'function') {
+    throw new InvalidOptionError('createMongoClient', 'must be a function');
+  }
+  const clock = options.clock ?? systemClock;
+  if (typeof clock?.now !== 'function') throw new InvalidOptionError('clock', 'must have a now() method');
+  const random = options.random ?? Math.random;
+  if (typeof random !== 'function') throw new InvalidOptionError('random', 'must be a function');
+  return Object.freeze({
+    secretId,
+    mongoClientOptions: Object.freeze({ ...mongoClientOptions }),
+    tlsCAFile,
+    recoveryBudgetMs: checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0),
+    onEvent,
+    createMongoClient,
+    clock,
+    random,
+  });
+}
+
+// A hostname, an IPv4 address or a bracketed IPv6 address: nothing that could reshape the URI.
+const HOST_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$/;
+
+function uriHost(secret: DocumentDbSecret): string {
+  const host = /^[0-9A-Fa-f:]+$/.test(secret.host) && secret.host.includes(':') ? `[${secret.host}]` : secret.host;
+  if (!HOST_PATTERN.test(host)) {
+    throw new InvalidSecretFormatError({
+      secretId: secret.secretId,
+      versionId: secret.versionId,
+      field: 'host',
+      problem: 'must be a hostname or an IP address',
+    });
+  }
+  return host;
+}
+
+/**
+ * The URI and MongoClient options for one secret version. The URI holds only host and port:
+ * the username and password go in as `auth`, so no character of a password needs escaping.
+ */
+export function mongoSettings(secret: DocumentDbSecret, config: DocumentDbClientConfig): { url: string; options: MongoClientOptions } {
+  const overrides = config.mongoClientOptions;
+  if (secret.ssl && (overrides.tls === false || overrides.ssl === false)) {
+    const field = overrides.tls === false ? 'mongoClientOptions.tls' : 'mongoClientOptions.ssl';
+    throw new InvalidOptionError(field, `cannot be false: secret "${secret.secretId}" requires TLS (ssl: true)`);
+  }
+  const tls: MongoClientOptions = secret.ssl
+    ? { tls: true, ...(config.tlsCAFile === undefined ? {} : { tlsCAFile: config.tlsCAFile }) }
+    : {};
+  const options: MongoClientOptions = {
+    ...DOCUMENTDB_DEFAULTS,
+    ...tls,
+    ...overrides,
+    auth: { username: secret.username, password: secret.password },
+  };
+  return { url: `mongodb://${uriHost(secret)}:${secret.port}/`, options };
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { MongoClient } from 'mongodb';
+import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
+import { servers } from '../../support/servers.js';
+
+/** Helpers shared by the DocumentDB integration tests: moto, FerretDB's admin user, rotators. */
+
+export function secretsManager(): SecretsManagerClient {
+  const { endpoint, region } = servers().moto;
+  return new SecretsManagerClient({ endpoint, region, maxAttempts: 1 });
+}
+
+/** A MongoClient logged in as FerretDB's setup user (all privileges). */
+export async function adminMongo(): Promise<MongoClient> {
+  const client = new MongoClient(servers().ferretdb.url, { serverSelectionTimeoutMS: 5_000 });
+  await client.connect();
+  return client;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomUUID().slice(0, 8)}`;
+}
+
+/** FerretDB's createUser needs `roles: []`. */
+export async function createUser(admin: MongoClient, username: string, password: string): Promise<void> {
+  await admin.db('admin').command({ createUser: username, pwd: password, roles: [] });
+}
+
+export async function setUserPassword(admin: MongoClient, username: string, password: string): Promise<void> {
+  await admin.db('admin').command({ updateUser: username, pwd: password });
+}
+
+export async function userExists(admin: MongoClient, username: string): Promise<boolean> {
+  const out = await admin.db('admin').command({ usersInfo: username });
+  return Array.isArray(out['users']) && out['users'].length > 0;
+}
+
+/** A DocumentDB-shaped secret for `username` on the shared FerretDB, stored in moto. */
+export async function createDocumentDbSecret(
+  sm: SecretsManagerClient,
+  value: { username: string; password: string; port?: number; ssl?: boolean; dbname?: string },
+): Promise<{ secretId: string; json: SecretJson }> {
+  const secretId = `credstage/it/${uniqueName('docdb')}`;
+  const { host, port } = servers().ferretdb;
+  const json: SecretJson = { engine: 'mongo', host, port, ssl: false, ...value };
+  await sm.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify(json) }));
+  return { secretId, json };
+}
+
+/** A user with a secret: the starting point of every rotation test. */
+export async function userWithSecret(sm: SecretsManagerClient, admin: MongoClient, extra: { dbname?: string } = {}) {
+  const username = uniqueName('app');
+  const password = newPassword();
+  await createUser(admin, username, password);
+  const { secretId } = await createDocumentDbSecret(sm, { username, password, ...extra });
+  return { username, secretId };
+}
+
+/** Single-user rotation as AWS's template does it: the user's own password changes. */
+export function singleUserRotator(sm: SecretsManagerClient, admin: MongoClient, secretId: string): AwsStyleRotator {
+  return new AwsStyleRotator({
+    client: sm,
+    secretId,
+    setPassword: (pending) => setUserPassword(admin, pending.username, pending.password),
+  });
+}
+
+/**
+ * Alternating-users rotation as AWS's template does it: the master user creates `<user>_clone`
+ * (or re-passwords whichever of the two is not AWSCURRENT) and AWSPENDING names that user.
+ */
+export function alternatingRotator(sm: SecretsManagerClient, admin: MongoClient, secretId: string, baseUser: string): AwsStyleRotator {
+  const clone = `${baseUser}_clone`;
+  return new AwsStyleRotator({
+    client: sm,
+    secretId,
+    nextSecret: (current) => ({ ...current, username: current.username === clone ? baseUser : clone, password: newPassword() }),
+    setPassword: async (pending) => {
+      if (await userExists(admin, pending.username)) await setUserPassword(admin, pending.username, pending.password);
+      else await createUser(admin, pending.username, pending.password);
+    },
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

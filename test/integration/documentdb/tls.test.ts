@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { MongoServerSelectionError } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFerretDb, type RunningFerretDb } from '../../../src/servers/index.js';
+import { getDocumentDbClient } from '../../../src/documentdb/index.js';
+import { createDocumentDbSecret, secretsManager, uniqueName } from './helpers.js';
+
+/** A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated second CA. */
+function makeCertificates(dir: string): { caFile: string; otherCaFile: string; certFile: string; keyFile: string } {
+  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  for (const name of ['ca', 'other-ca']) {
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '1', '-subj', `/CN=credstage test ${name}`);
+  }
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.cnf');
+  return { caFile: join(dir, 'ca.pem'), otherCaFile: join(dir, 'other-ca.pem'), certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key') };
+}
+
+describe('getDocumentDbClient over TLS (a FerretDB listening with TLS, CA made in the test)', () => {
+  let dir: string;
+  let certs: ReturnType<typeof makeCertificates>;
+  let ferret: RunningFerretDb;
+  let sm: SecretsManagerClient;
+  const fastFail = { serverSelectionTimeoutMS: 2_000, connectTimeoutMS: 2_000 };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'credstage-tls-'));
+    certs = makeCertificates(dir);
+    ferret = await startFerretDb({ tls: { certFile: certs.certFile, keyFile: certs.keyFile } });
+    sm = secretsManager();
+  });
+  afterAll(async () => {
+    await ferret?.stop();
+    sm?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const secretFor = (port: number, ssl: boolean) =>
+    createDocumentDbSecret(sm, { username: ferret.username, password: ferret.password, port, ssl });
+
+  it('connects with ssl: true and the CA from tlsCAFile, and reads and writes', async () => {
+    const { secretId } = await secretFor(ferret.tls!.port, true);
+
+    const client = await getDocumentDbClient({ secretId, client: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail });
+    try {
+      const items = client.db('credstage_it').collection<{ _id: string }>(uniqueName('tls'));
+      await items.insertOne({ _id: 'over-tls' });
+
+      expect(await items.find({}).toArray()).toEqual([{ _id: 'over-tls' }]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('fails with a certificate error when tlsCAFile names a CA that did not sign the server certificate', async () => {
+    const { secretId } = await secretFor(ferret.tls!.port, true);
+
+    const error = await getDocumentDbClient({ secretId, client: sm, tlsCAFile: certs.otherCaFile, mongoClientOptions: fastFail }).catch(
+      (err: unknown) => err,
+    );
+
+    expect(error).toBeInstanceOf(MongoServerSelectionError);
+    expect((error as Error).message).toMatch(/certificate/);
+  });
+
+  it('verifies the certificate by default: ssl: true without tlsCAFile does not trust a private CA', async () => {
+    const { secretId } = await secretFor(ferret.tls!.port, true);
+
+    const error = await getDocumentDbClient({ secretId, client: sm, mongoClientOptions: fastFail }).catch((err: unknown) => err);
+
+    expect((error as Error).message).toMatch(/certificate/);
+  });
+
+  it('never falls back to plaintext: ssl: true against the plaintext port fails, while ssl: false there works', async () => {
+    const tlsSecret = await secretFor(ferret.port, true);
+    const plainSecret = await secretFor(ferret.port, false);
+
+    const error = await getDocumentDbClient({ secretId: tlsSecret.secretId, client: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail }).catch(
+      (err: unknown) => err,
+    );
+    const plain = await getDocumentDbClient({ secretId: plainSecret.secretId, client: sm, mongoClientOptions: fastFail });
+    const plainWorks = await plain.db('credstage_it').collection(uniqueName('plain')).insertOne({ ok: true });
+    await plain.close();
+
+    expect(error).toBeInstanceOf(MongoServerSelectionError);
+    expect(plainWorks.acknowledged).toBe(true);
+  });
+});

@@ -1,0 +1,222 @@
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { MongoNetworkError, MongoServerError, type MongoClient, type MongoClientOptions } from 'mongodb';
+import { SecretCache } from '../../../src/cache/secret-cache.js';
+import { getDocumentDbClient, type DocumentDbClientEvent, type DocumentDbClientOptions } from '../../../src/documentdb/index.js';
+import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
+import { AwsStyleRotator } from '../../support/aws-style-rotator.js';
+
+/**
+ * A MongoDB stand-in for unit tests: it accepts one password per user, fails a login with the
+ * driver's own error (code 18, labelled HandshakeError), and counts what reached it. Each fake
+ * client re-checks its password per operation, as a pool opening new connections would.
+ */
+
+export const SECRET_ID = 'Applications/MyApp/Documentdb-instance';
+export const FIRST_PASSWORD = 'first-Pw:/?#%&=+@';
+
+export function authError(): MongoServerError {
+  const err = new MongoServerError({ message: 'Authentication failed.', errmsg: 'Authentication failed.', code: 18, codeName: 'AuthenticationFailed' });
+  err.addErrorLabel('HandshakeError');
+  return err;
+}
+
+/** The driver's PoolClearedError after another operation's failed login (its cause is that failure). */
+export function poolClearedError(cause: Error = authError()): MongoNetworkError {
+  const err = new MongoNetworkError('Connection pool was cleared', { cause });
+  err.addErrorLabel('PoolRequestedRetry');
+  return err;
+}
+
+/** The connection broke after the command was sent: it may have executed. */
+export function lostReplyError(): MongoNetworkError {
+  return new MongoNetworkError('connection 3 to 127.0.0.1:27017 closed');
+}
+
+type Doc = Record<string, unknown> & { _id: unknown };
+
+export class FakeServer {
+  readonly passwords = new Map<string, string>();
+  readonly collections = new Map<string, Doc[]>();
+  readonly clients: FakeMongoClient[] = [];
+  /** Operations that reached the server, e.g. `insertOne(app.items)`. */
+  readonly executed: string[] = [];
+  /** The next operations fail with these errors before doing anything (after the login check). */
+  readonly faults: Array<() => Error> = [];
+  /** While set, operations wait for it after passing the login check (to hold them in flight). */
+  gate: Promise<void> | undefined;
+
+  constructor(username: string, password: string) {
+    this.passwords.set(username, password);
+  }
+
+  docs(name: string): Doc[] {
+    let docs = this.collections.get(name);
+    if (!docs) this.collections.set(name, (docs = []));
+    return docs;
+  }
+}
+
+class FakeCursor {
+  #docs: Doc[] | undefined;
+  #position = 0;
+  #limit = Number.POSITIVE_INFINITY;
+  closed = false;
+
+  constructor(
+    private readonly collection: FakeCollection,
+    private readonly filter: Record<string, unknown>,
+  ) {}
+
+  limit(n: number): this {
+    this.#limit = n;
+    return this;
+  }
+
+  async next(): Promise<Doc | null> {
+    if (this.#docs === undefined) this.#docs = await this.collection.query('find', this.filter, this.#limit);
+    else await this.collection.check('getMore');
+    const doc = this.#docs[this.#position++] ?? null;
+    if (doc === null) this.closed = true;
+    return doc;
+  }
+
+  async toArray(): Promise<Doc[]> {
+    const docs: Doc[] = [];
+    for (let doc = await this.next(); doc !== null; doc = await this.next()) docs.push(doc);
+    return docs;
+  }
+
+  rewind(): void {
+    this.#docs = undefined;
+    this.#position = 0;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+class FakeCollection {
+  constructor(
+    private readonly client: FakeMongoClient,
+    readonly dbName: string,
+    readonly collectionName: string,
+  ) {}
+
+  async check(op: string): Promise<void> {
+    await this.client.check(`${op}(${this.dbName}.${this.collectionName})`);
+  }
+
+  async query(op: string, filter: Record<string, unknown>, limit = Number.POSITIVE_INFINITY): Promise<Doc[]> {
+    await this.check(op);
+    const docs = this.client.server.docs(this.collectionName);
+    return docs.filter((doc) => Object.entries(filter).every(([key, value]) => doc[key] === value)).slice(0, limit);
+  }
+
+  async insertOne(doc: Doc): Promise<{ acknowledged: boolean; insertedId: unknown }> {
+    await this.check('insertOne');
+    this.client.server.docs(this.collectionName).push({ ...doc });
+    return { acknowledged: true, insertedId: doc._id };
+  }
+
+  async countDocuments(filter: Record<string, unknown> = {}): Promise<number> {
+    return (await this.query('countDocuments', filter)).length;
+  }
+
+  find(filter: Record<string, unknown> = {}): FakeCursor {
+    return new FakeCursor(this, filter);
+  }
+}
+
+class FakeDb {
+  constructor(
+    private readonly client: FakeMongoClient,
+    readonly databaseName: string,
+  ) {}
+
+  collection(name: string): FakeCollection {
+    return new FakeCollection(this.client, this.databaseName, name);
+  }
+
+  async command(command: Record<string, unknown>): Promise<Record<string, unknown>> {
+    await this.client.check(`command(${Object.keys(command)[0]})`);
+    return { ok: 1 };
+  }
+}
+
+export class FakeMongoClient {
+  closed = false;
+  readonly username: string;
+  readonly password: string;
+
+  constructor(
+    readonly server: FakeServer,
+    readonly url: string,
+    readonly options: MongoClientOptions,
+  ) {
+    this.username = options.auth?.username ?? '';
+    this.password = options.auth?.password ?? '';
+  }
+
+  /** Like the driver's connect(): authenticates one connection. */
+  async connect(): Promise<this> {
+    await this.check(undefined);
+    return this;
+  }
+
+  async check(op: string | undefined): Promise<void> {
+    await Promise.resolve();
+    if (this.closed) throw new Error('MongoClient is closed');
+    if (this.server.passwords.get(this.username) !== this.password) throw authError();
+    if (op === undefined) return;
+    const fault = this.server.faults.shift();
+    if (fault) throw fault();
+    if (this.server.gate) await this.server.gate;
+    this.server.executed.push(op);
+  }
+
+  db(name = 'test'): FakeDb {
+    return new FakeDb(this, name);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** Secrets Manager with one DocumentDB secret, a fake server accepting it, an AWS-style rotator. */
+export async function documentDbSetup(options: Partial<DocumentDbClientOptions> = {}) {
+  const sm = new InMemorySecretsManager();
+  const value = { engine: 'mongo', host: 'docdb.example.com', port: 27017, username: 'app', password: FIRST_PASSWORD, ssl: false, dbname: 'app' };
+  const created = await sm.send(new CreateSecretCommand({ Name: SECRET_ID, SecretString: JSON.stringify(value) }));
+  const server = new FakeServer('app', FIRST_PASSWORD);
+  const events: DocumentDbClientEvent[] = [];
+  const cache = new SecretCache({ client: sm, ttlMs: 60_000, random: () => 0 });
+  const rotator = new AwsStyleRotator({
+    client: sm,
+    secretId: SECRET_ID,
+    setPassword: async (pending) => {
+      server.passwords.set(pending.username, pending.password);
+    },
+  });
+  const connect = () =>
+    getDocumentDbClient({
+      secretId: SECRET_ID,
+      cache,
+      recoveryBudgetMs: 5_000,
+      onEvent: (event) => events.push(event),
+      createMongoClient: (url, mongoOptions) => {
+        const client = new FakeMongoClient(server, url, mongoOptions);
+        server.clients.push(client);
+        return client as unknown as MongoClient;
+      },
+      ...options,
+    });
+  return { sm, server, cache, rotator, events, connect, firstVersionId: created.VersionId as string };
+}
+
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
