@@ -10,7 +10,7 @@ import { startMoto, startPostgres } from '../src/servers/index.js';
 import { AwsStyleRotator, newPassword } from '../test/support/aws-style-rotator.js';
 import type { RotationBenchOptions, RotationBenchRow } from './rotation.js';
 import { awsWrapperClientPerQuery, awsWrapperPool, loadAwsWrapper } from './support/aws-wrapper.js';
-import { readOnceAtStartup, RefreshCurrentOnlyPool, type Queryable } from './support/naive-clients.js';
+import { readOnceAtStartup, RefreshCurrentOnlyPool, type Queryable } from '../src/demo/peers/postgres.js';
 import { recording, rowFrom, type Sample, type Window } from './support/rotation-stats.js';
 
 /** Every client's pool: small, and connections recycled often so logins happen inside each rotation window. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { RefreshCurrentOnlyPool, type RefreshMode } from '../../../bench/support/naive-clients.js';
+import { RefreshCurrentOnlyPool, type RefreshMode } from '../../../src/demo/peers/postgres.js';
 import type { LoadResult } from '../../../src/demo/load.js';
 import { getRedshiftPool } from '../../../src/redshift/index.js';
 import type { AwsStyleRotator } from '../../support/aws-style-rotator.js';
