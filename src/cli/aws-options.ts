@@ -1,0 +1,39 @@
+import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import type { Command } from 'commander';
+
+/** The options every command that talks to Secrets Manager takes. */
+export interface AwsOptions {
+  endpoint?: string;
+  region?: string;
+  verbose?: boolean;
+}
+
+/**
+ * Adds `--endpoint`, `--region` and `--verbose` to a command.
+ *
+ * @example
+ * ```ts
+ * withAwsOptions(new Command('get').argument('<secretId>')).action(async (id, options) => { ... });
+ * ```
+ */
+export function withAwsOptions(command: Command): Command {
+  return command
+    .option('--endpoint <url>', 'Secrets Manager endpoint (moto, LocalStack); default: AWS')
+    .option('--region <region>', 'AWS region; default: from the environment')
+    .option('--verbose', 'on failure, also print the cause');
+}
+
+/**
+ * The SecretsManagerClient config for the options.
+ *
+ * @example
+ * ```ts
+ * new SecretsManagerClient(clientConfigFrom({ endpoint: 'http://127.0.0.1:5000' }));
+ * ```
+ */
+export function clientConfigFrom(options: AwsOptions): SecretsManagerClientConfig {
+  return {
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.region ? { region: options.region } : {}),
+  };
+}

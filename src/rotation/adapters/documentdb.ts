@@ -1,0 +1,115 @@
+import { MongoClient, type Document } from 'mongodb';
+import { isAuthenticationError } from '../../credentials/auth-errors.js';
+import type { DatabaseSecret } from '../../credentials/parse.js';
+import type { AdapterConnectOptions, DatabaseAdapter, DatabaseSession } from './types.js';
+
+/** MongoDB's Unauthorized: the server knows who you are and refuses the action. */
+const UNAUTHORIZED = 13;
+/** MongoDB's (and DocumentDB's) "User already exists". */
+const USER_EXISTS = 51003;
+const PROBE_COLLECTION = 'credstage_rotation_probe';
+
+function connectTo(secret: DatabaseSecret, connect: AdapterConnectOptions): MongoClient {
+  const host = secret.host.includes(':') ? `[${secret.host}]` : secret.host;
+  // Credentials go in the options, never in the URL, so no error or log shows them.
+  return new MongoClient(`mongodb://${host}:${secret.port}/`, {
+    auth: { username: secret.username, password: secret.password },
+    authSource: 'admin',
+    // The cluster endpoint points at the primary, where user management must run.
+    directConnection: true,
+    tls: secret.ssl,
+    ...(connect.tlsCAFile === undefined ? {} : { tlsCAFile: connect.tlsCAFile }),
+    serverSelectionTimeoutMS: connect.connectTimeoutMs,
+    connectTimeoutMS: connect.connectTimeoutMs,
+    socketTimeoutMS: connect.queryTimeoutMs,
+    // DocumentDB has no retryable writes.
+    retryWrites: false,
+    maxPoolSize: 1,
+    appName: 'credstage-rotation',
+  });
+}
+
+/**
+ * Proves a login with a find: MongoDB-compatible servers (FerretDB, for one) answer `ping`
+ * without authenticating. Unauthorized (13) also proves it: the server authenticated the user
+ * before it refused the read, and the password is what rotation is about.
+ */
+async function probe(client: MongoClient, secret: DatabaseSecret): Promise<void> {
+  try {
+    await client.db(secret.dbname ?? 'admin').collection(PROBE_COLLECTION).findOne({}, { projection: { _id: 1 } });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== UNAUTHORIZED) throw err;
+  }
+}
+
+async function usersInfo(client: MongoClient, username: string): Promise<Document | undefined> {
+  const out = await client.db('admin').command({ usersInfo: { user: username, db: 'admin' } });
+  return (out.users as Document[] | undefined)?.[0];
+}
+
+function session(client: MongoClient): DatabaseSession {
+  const admin = client.db('admin');
+  let closing: Promise<void> | undefined;
+  return {
+    async setPassword(username, password) {
+      // The driver keeps updateUser/createUser out of command monitoring: the pwd is never logged.
+      await admin.command({ updateUser: username, pwd: password });
+    },
+    async userExists(username) {
+      return (await usersInfo(client, username)) !== undefined;
+    },
+    async createUserLike(username, password, template) {
+      const model = await usersInfo(client, template);
+      if (model === undefined) throw new Error(`user "${template}" does not exist, so its roles cannot be copied`);
+      const roles = ((model.roles as Document[] | undefined) ?? []).map((r) => ({ role: r.role as string, db: r.db as string }));
+      try {
+        await admin.command({ createUser: username, pwd: password, roles });
+        return 'created';
+      } catch (err) {
+        if ((err as { code?: unknown }).code === USER_EXISTS) return 'exists';
+        throw err;
+      }
+    },
+    close() {
+      return (closing ??= client.close().catch(() => undefined));
+    },
+  };
+}
+
+/**
+ * The DocumentDB adapter, over the `mongodb` driver: users live in `admin`; a new user gets the
+ * roles that `usersInfo` lists for the user it is modelled on.
+ *
+ * @example
+ * ```ts
+ * const adapter = createDocumentDbAdapter({ connectTimeoutMs: 5000, queryTimeoutMs: 30000, tlsCAFile: 'global-bundle.pem' });
+ * ```
+ */
+export function createDocumentDbAdapter(connect: AdapterConnectOptions): DatabaseAdapter {
+  return {
+    // MongoDB has no practical limit; DocumentDB's is far above any sensible name.
+    maxUsernameBytes: 1024,
+    async canLogIn(secret) {
+      const client = connectTo(secret, connect);
+      try {
+        await probe(client, secret);
+        return true;
+      } catch (err) {
+        if (isAuthenticationError(err)) return false;
+        throw err;
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    },
+    async openSession(secret) {
+      const client = connectTo(secret, connect);
+      try {
+        await probe(client, secret);
+      } catch (err) {
+        await client.close().catch(() => undefined);
+        throw err;
+      }
+      return session(client);
+    },
+  };
+}

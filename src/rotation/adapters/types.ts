@@ -1,0 +1,52 @@
+import type { DatabaseSecret } from '../../credentials/parse.js';
+
+/**
+ * The database side of a rotation: log in, prove a login with a real query, change passwords and
+ * clone users. credstage ships one for DocumentDB (`mongodb`) and one for Redshift/PostgreSQL
+ * (`pg`); pass your own as the `adapter` option for another database or a fake in tests.
+ *
+ * Passwords reach an adapter as arguments and must not appear in anything it throws or logs.
+ *
+ * @example
+ * ```ts
+ * const adapter: DatabaseAdapter = {
+ *   maxUsernameBytes: 63,
+ *   canLogIn: async (secret) => fakeDb.accepts(secret.username, secret.password),
+ *   openSession: async (secret) => fakeDb.session(secret),
+ * };
+ * await rotateSecret({ secretId: 'app/db', client, adapter });
+ * ```
+ */
+export interface DatabaseAdapter {
+  /** The longest username the database takes, in UTF-8 bytes (checked before a `_clone` user is named). */
+  readonly maxUsernameBytes: number;
+  /**
+   * Logs in as `secret` and runs a real query. Resolves true when the database accepted the
+   * credentials, false when it rejected them (`isAuthenticationError`); any other failure
+   * (database down, timeout) rejects.
+   */
+  canLogIn(secret: DatabaseSecret): Promise<boolean>;
+  /** An authenticated session as `secret`'s user; rejects with the driver's error (an auth failure included). */
+  openSession(secret: DatabaseSecret): Promise<DatabaseSession>;
+}
+
+/** A logged-in database session used by setSecret. */
+export interface DatabaseSession {
+  /** Sets the password of `username`: the session's own user, or another one when logged in as an admin. */
+  setPassword(username: string, password: string): Promise<void>;
+  userExists(username: string): Promise<boolean>;
+  /**
+   * Creates `username` with `password` and the privileges of `template`, atomically where the
+   * database allows. Resolves `exists` (and changes nothing) when the user already exists.
+   */
+  createUserLike(username: string, password: string, template: string): Promise<'created' | 'exists'>;
+  /** Ends the session; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Connection settings every adapter takes. */
+export interface AdapterConnectOptions {
+  readonly connectTimeoutMs: number;
+  readonly queryTimeoutMs: number;
+  readonly tlsCAFile: string | undefined;
+}

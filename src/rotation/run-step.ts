@@ -1,0 +1,27 @@
+import { reportStep, where, type StepContext, type StepOutcome } from './context.js';
+import { toStepError } from './step-errors.js';
+import type { RotationStepName, StepReport } from './types.js';
+
+/**
+ * Runs one step: times it, reports it to `onStep` (failures too), and turns any failure into a
+ * RotationError naming the step, the secret and the token (RotationInProgressError and
+ * InvalidOptionError pass through as they are).
+ */
+export async function runTimedStep(
+  ctx: StepContext,
+  step: RotationStepName,
+  run: () => Promise<StepOutcome>,
+): Promise<{ report: StepReport; outcome: StepOutcome }> {
+  const { clock } = ctx.config;
+  const startedAt = clock.now();
+  try {
+    const outcome = await run();
+    const report: StepReport = Object.freeze({ step, outcome: outcome.outcome, durationMs: clock.now() - startedAt, detail: outcome.detail });
+    reportStep(ctx.config, report);
+    return { report, outcome };
+  } catch (err) {
+    const error = toStepError(err, where(ctx, step), ctx.secrets);
+    reportStep(ctx.config, Object.freeze({ step, outcome: 'failed', durationMs: clock.now() - startedAt, detail: error.message }));
+    throw error;
+  }
+}

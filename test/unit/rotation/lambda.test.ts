@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidOptionError, RotationError } from '../../../src/errors.js';
+import { createRotationHandler, runRotationStep, ROTATION_STEPS } from '../../../src/rotation/index.js';
+import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
+import { FakeDatabase, secretIn, secretJson } from './fake-database.js';
+import { holder, stagesById, valueAt, writes } from './helpers.js';
+
+const ID = 'Applications/MyApp/Postgres';
+
+describe('runRotationStep', () => {
+  let sm: InMemorySecretsManager;
+  let db: FakeDatabase;
+  let initialVersion: string;
+
+  beforeEach(async () => {
+    sm = new InMemorySecretsManager();
+    db = new FakeDatabase().addUser('app', 'Initial-Pw-1');
+    initialVersion = await secretIn(sm, ID, secretJson());
+  });
+
+  const event = (Step: string, ClientRequestToken: string) => ({ SecretId: ID, ClientRequestToken, Step });
+
+  it('runs each step twice in a row with the second run changing nothing', async () => {
+    const token = randomUUID();
+    const options = { client: sm, adapter: db.adapter(), selfHosted: true };
+    for (const step of ROTATION_STEPS) {
+      await runRotationStep(event(step, token), options);
+      const writesBefore = writes(sm);
+      const changesBefore = db.changes.length;
+      const stagesBefore = await stagesById(sm, ID);
+
+      const again = await runRotationStep(event(step, token), options);
+
+      // testSecret only reads: running it again is a second test, not a change.
+      expect(again.outcome).toBe(step === 'testSecret' ? 'done' : 'skipped');
+      expect(writes(sm)).toBe(writesBefore);
+      expect(db.changes).toHaveLength(changesBefore);
+      expect(await stagesById(sm, ID)).toEqual(stagesBefore);
+    }
+    expect(await holder(sm, ID, 'AWSCURRENT')).toBe(token);
+  });
+
+  it('refuses a secret without rotation enabled, as AWS templates do, unless told not to check', async () => {
+    const token = randomUUID();
+
+    const refused = await runRotationStep(event('createSecret', token), { client: sm, adapter: db.adapter() }).catch((e: unknown) => e);
+    const allowed = await runRotationStep(event('createSecret', token), {
+      client: sm,
+      adapter: db.adapter(),
+      selfHosted: true,
+      requireRotationEnabled: false,
+    });
+
+    expect(refused).toBeInstanceOf(RotationError);
+    expect((refused as RotationError).message).toContain('RotationEnabled');
+    expect(allowed.outcome).toBe('done');
+  });
+
+  describe('invoked as a Lambda (rotation enabled)', () => {
+    beforeEach(async () => {
+      await sm.send(new RotateSecretCommand({ SecretId: ID, RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:rotate' }));
+    });
+
+    it('refuses a token that is no version of the secret', async () => {
+      const err = await runRotationStep(event('setSecret', randomUUID()), { client: sm, adapter: db.adapter() }).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(RotationError);
+      expect((err as RotationError).message).toContain('has no stage for rotation');
+    });
+
+    it('does nothing for a token that is already AWSCURRENT', async () => {
+      const report = await runRotationStep(event('setSecret', initialVersion), { client: sm, adapter: db.adapter() });
+
+      expect(report.outcome).toBe('skipped');
+      expect(writes(sm)).toBe(0);
+    });
+
+    it('refuses a token whose version is not AWSPENDING', async () => {
+      const token = randomUUID();
+      await sm.send(new PutSecretValueCommand({ SecretId: ID, ClientRequestToken: token, SecretString: secretJson(), VersionStages: ['CUSTOM'] }));
+
+      const err = await runRotationStep(event('finishSecret', token), { client: sm, adapter: db.adapter() }).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(RotationError);
+      expect((err as RotationError).message).toContain('not set as AWSPENDING');
+    });
+
+    it('rotates through the handler and leaves removing AWSPENDING to Secrets Manager', async () => {
+      const token = randomUUID();
+      // Secrets Manager creates the token's AWSPENDING version before it invokes the function;
+      // here a self-hosted createSecret stands in for that.
+      await runRotationStep(event('createSecret', token), { client: sm, adapter: db.adapter(), selfHosted: true });
+      const handler = createRotationHandler({ client: sm, adapter: db.adapter() });
+
+      for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await handler(event(step, token));
+
+      expect((await stagesById(sm, ID))[token]).toEqual(expect.arrayContaining(['AWSCURRENT', 'AWSPENDING']));
+      expect(await holder(sm, ID, 'AWSPREVIOUS')).toBe(initialVersion);
+      expect(db.accepts('app', (await valueAt(sm, ID, 'AWSCURRENT')).password)).toBe(true);
+    });
+  });
+
+  it('checks a handler\'s options when it is made, and each event when it arrives', async () => {
+    expect(() => createRotationHandler({ client: sm, strategy: 'nope' as never })).toThrow(InvalidOptionError);
+    const handler = createRotationHandler({ client: sm, adapter: db.adapter() });
+
+    await expect(handler(event('rotateEverything', randomUUID()))).rejects.toMatchObject({ option: 'event.Step' });
+    await expect(handler(event('setSecret', 'x'))).rejects.toMatchObject({ option: 'event.ClientRequestToken' });
+  });
+});
