@@ -364,7 +364,11 @@ export function fromSdkError(err: unknown, ref: SecretRef = {}): CredstageError 
     case 'TimeoutError':
     case 'RequestTimeout':
     case 'RequestTimeoutException':
-      return new ServiceUnavailableError({ ...init, detail: 'the request timed out' });
+      // The SDK's HTTP handler renames ECONNRESET and EPIPE to TimeoutError; say what happened.
+      return new ServiceUnavailableError({
+        ...init,
+        detail: typeof e.code === 'string' && e.code !== 'ETIMEDOUT' && NETWORK_CODES.has(e.code) ? `network error ${e.code}` : 'the request timed out',
+      });
   }
   const status = e.$metadata?.httpStatusCode;
   if (typeof status === 'number' && status >= 500) {

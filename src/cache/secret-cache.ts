@@ -14,6 +14,15 @@ interface Entry {
   json?: unknown;
 }
 
+/** A request in flight for one key. */
+interface Flight {
+  promise?: Promise<Entry>;
+  /** Set once a waiting caller joins a background loop: the retries it may still make. */
+  retriesLeft: number | undefined;
+  /** Set by invalidate(): the answer, sent before the invalidation, is not stored or joined. */
+  discarded: boolean;
+}
+
 interface Target {
   readonly key: string;
   readonly secretId: string;
@@ -84,7 +93,7 @@ export class SecretCache {
   readonly #source: SecretSource;
   readonly #ownedClient: SecretsManagerLike | undefined;
   readonly #store: LRUCache<string, Entry>;
-  readonly #inflight = new Map<string, Promise<Entry>>();
+  readonly #inflight = new Map<string, Flight>();
   readonly #abort = new AbortController();
   readonly #counters = { hits: 0, misses: 0, fetches: 0, staleServed: 0, errors: 0 };
   #closed = false;
@@ -204,13 +213,20 @@ export class SecretCache {
    * ```
    */
   invalidate(secretId?: string): void {
+    const prefix = secretId + SEP;
+    const matches = (key: string): boolean => secretId === undefined || key === secretId || key.startsWith(prefix);
+    // A request sent before the invalidation may carry what the caller just declared outdated.
+    for (const [key, flight] of this.#inflight) {
+      if (!matches(key)) continue;
+      flight.discarded = true;
+      this.#inflight.delete(key);
+    }
     if (secretId === undefined) {
       this.#store.clear();
       return;
     }
-    const prefix = secretId + SEP;
     for (const key of [...this.#store.keys()]) {
-      if (key === secretId || key.startsWith(prefix)) this.#store.delete(key);
+      if (matches(key)) this.#store.delete(key);
     }
   }
 
@@ -238,7 +254,8 @@ export class SecretCache {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#abort.abort();
+    // Callers waiting on a request get a credstage error, not p-retry's DOMException.
+    this.#abort.abort(new ClosedError('SecretCache'));
     this.#store.clear();
     this.#ownedClient?.destroy?.();
   }
@@ -272,7 +289,13 @@ export class SecretCache {
   /** Single-flight fetch with retries; a background refresh retries until the value is too stale to serve. */
   #load(target: Target, background: boolean): Promise<Entry> {
     const running = this.#inflight.get(target.key);
-    if (running) return running;
+    if (running) {
+      // A background loop retries until maxStale; a caller that waits on it (refresh, or a miss)
+      // gets no more than its own maxAttempts from here on.
+      if (!background) running.retriesLeft ??= this.config.maxAttempts - 1;
+      return running.promise!;
+    }
+    const flight: Flight = { retriesLeft: undefined, discarded: false };
     const { backoff, clock } = this.config;
     const previous = this.#store.peek(target.key);
     const retryWindowMs = background && previous ? Math.max(0, previous.staleUntil - clock.now()) : undefined;
@@ -285,7 +308,12 @@ export class SecretCache {
       randomize: true,
       signal: this.#abort.signal,
       unref: background, // a background refresh must not keep the process alive; a waiting caller must
-      shouldRetry: ({ error }) => !this.#closed && (error as { retryable?: boolean }).retryable === true,
+      // The injected clock, not p-retry's performance.now(), decides when a stale value is too old to retry for.
+      shouldRetry: ({ error }) =>
+        !this.#closed &&
+        (error as { retryable?: boolean }).retryable === true &&
+        (retryWindowMs === undefined || clock.now() < previous!.staleUntil) &&
+        (flight.retriesLeft === undefined || flight.retriesLeft-- > 0),
       onFailedAttempt: ({ error }) => {
         this.#counters.errors++;
         const servingStale = previous !== undefined && clock.now() < previous.staleUntil;
@@ -298,7 +326,7 @@ export class SecretCache {
       },
     })
       .then(
-        (version) => this.#remember(target, version, background, previous),
+        (version) => this.#remember(target, version, background, previous, flight.discarded),
         (error: unknown) => {
           // A permanent failure (secret deleted, access revoked) ends stale serving: the next
           // caller gets the typed error instead of a value Secrets Manager no longer vouches for.
@@ -308,8 +336,11 @@ export class SecretCache {
           throw error;
         },
       )
-      .finally(() => this.#inflight.delete(target.key));
-    this.#inflight.set(target.key, promise);
+      .finally(() => {
+        if (this.#inflight.get(target.key) === flight) this.#inflight.delete(target.key);
+      });
+    flight.promise = promise;
+    this.#inflight.set(target.key, flight);
     return promise;
   }
 
@@ -318,13 +349,13 @@ export class SecretCache {
     return this.#source.fetch(target.secretId, target.selector);
   }
 
-  #remember(target: Target, version: SecretVersion, background: boolean, previous: Entry | undefined): Entry {
+  #remember(target: Target, version: SecretVersion, background: boolean, previous: Entry | undefined, discarded: boolean): Entry {
     const { clock, ttlMs, maxStaleMs, random } = this.config;
     const now = clock.now();
     // Expire at a uniform point in [ttl/2, ttl] so a fleet started together does not refresh together.
     const expiresAt = now + ttlMs * (1 - random() / 2);
     const entry: Entry = { version, expiresAt, staleUntil: expiresAt + maxStaleMs };
-    if (!this.#closed) this.#store.set(target.key, entry);
+    if (!this.#closed && !discarded) this.#store.set(target.key, entry);
     this.#emit('refresh', target, {
       versionId: version.versionId,
       previousVersionId: previous?.version.versionId,

@@ -61,7 +61,11 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   readonly #backoff: Required<BackoffOptions>;
   readonly #clock: Clock;
   readonly #onEvent: ((event: CacheEvent) => void) | undefined;
-  readonly #parsed = new Map<string, S>();
+  /**
+   * Parsed per fetched version object, not per version id: the same version read again after
+   * AWSCURRENT moved to it carries new versionStages, and the parsed credentials must show them.
+   */
+  readonly #parsed = new WeakMap<SecretVersion, S>();
   /** versionId → when the database last rejected it. */
   readonly #rejected = new Map<string, number>();
   readonly #recoveries = new Map<string, Promise<S>>();
@@ -178,15 +182,16 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
 
   /** One round of steps a to c; throws KeepLooking when nothing new was found. */
   async #lookOnce(failedId: string): Promise<S> {
+    // The failed version is never an answer, even once its rejection is no longer remembered:
+    // p-retry's last look runs exactly at the budget's end, when that memory expires.
+    const usable = (versionId: string): boolean => versionId !== failedId && !this.#isRejected(versionId);
     const cached = this.#cache.peek(this.secretId);
-    if (cached && !this.#isRejected(cached.versionId)) return this.#adopt(cached, 'cached-current', failedId);
-    if (this.#preferred && !this.#isRejected(this.#preferred.versionId)) {
-      return this.#adopt(this.#preferred, 'pending', failedId);
-    }
+    if (cached && usable(cached.versionId)) return this.#adopt(cached, 'cached-current', failedId);
+    if (this.#preferred && usable(this.#preferred.versionId)) return this.#adopt(this.#preferred, 'pending', failedId);
     const current = await this.#forcedRead(AWSCURRENT);
-    if (current && !this.#isRejected(current.versionId)) return this.#adopt(current, 'current', failedId);
+    if (current && usable(current.versionId)) return this.#adopt(current, 'current', failedId);
     const pending = await this.#forcedRead(AWSPENDING);
-    if (pending && !this.#isRejected(pending.versionId)) return this.#adopt(pending, 'pending', failedId);
+    if (pending && usable(pending.versionId)) return this.#adopt(pending, 'pending', failedId);
     throw new KeepLooking();
   }
 
@@ -221,11 +226,10 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   }
 
   #toSecret(version: SecretVersion): S {
-    let secret = this.#parsed.get(version.versionId);
+    let secret = this.#parsed.get(version);
     if (secret === undefined) {
       secret = this.#parse(version, this.secretId);
-      if (this.#parsed.size >= 8) this.#parsed.clear();
-      this.#parsed.set(version.versionId, secret);
+      this.#parsed.set(version, secret);
     }
     return secret;
   }

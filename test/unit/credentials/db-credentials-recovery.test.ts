@@ -1,0 +1,209 @@
+import { inspect } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AuthenticationRejectedError, ThrottledError } from '../../../src/errors.js';
+import { credentialsSetup, FIRST_PASSWORD, readsOf, SECRET_ID } from './fixtures.js';
+
+// Recovery waits with p-retry (setTimeout, performance.now) and rate-limits with Date.now:
+// vitest's fake timers drive all three.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('DbCredentials.recoverAfterAuthFailure, step by step', () => {
+  it('a: uses a newer AWSCURRENT the cache already holds, without a request', async () => {
+    const { sm, cache, creds, rotator, events } = await credentialsSetup();
+    const failed = await creds.current();
+    const { token, oldVersionId } = await rotator.beginRotation();
+    await rotator.finishRotation(token, oldVersionId);
+    await cache.refresh(SECRET_ID); // someone else's read already brought the new version in
+    sm.calls.length = 0;
+
+    const found = await creds.recoverAfterAuthFailure(failed);
+
+    expect(found.versionId).toBe(token);
+    expect(found.versionStages).toContain('AWSCURRENT');
+    expect(readsOf(sm)).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ type: 'auth-recovery', recoveredFrom: 'cached-current', failedVersionId: failed.versionId });
+  });
+
+  it('b: forces one AWSCURRENT read when the cache only holds the rejected version', async () => {
+    const { sm, creds, rotator, events } = await credentialsSetup();
+    const failed = await creds.current();
+    const { token, oldVersionId } = await rotator.beginRotation();
+    await rotator.finishRotation(token, oldVersionId);
+    sm.calls.length = 0;
+
+    const found = await creds.recoverAfterAuthFailure(failed);
+
+    expect(found.versionId).toBe(token);
+    expect(readsOf(sm)).toEqual(['AWSCURRENT']);
+    expect(events.at(-1)).toMatchObject({ recoveredFrom: 'current', versionId: token });
+  });
+
+  it('c: reads AWSPENDING when AWSCURRENT has not moved yet (rotation mid-flight)', async () => {
+    const { sm, db, creds, rotator, events } = await credentialsSetup();
+    const failed = await creds.current();
+    const { token, pending } = await rotator.beginRotation();
+    sm.calls.length = 0;
+
+    const found = await creds.recoverAfterAuthFailure(failed);
+
+    expect(found.versionId).toBe(token);
+    expect(found.password).toBe(pending.password);
+    expect(db.password).toBe(pending.password);
+    expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    expect(events.at(-1)).toMatchObject({ recoveredFrom: 'pending', versionId: token });
+  });
+
+  it('d: keeps looking with backoff and finds an AWSCURRENT that appears within the budget', async () => {
+    const { sm, creds, rotator } = await credentialsSetup({ recoveryBudgetMs: 30_000 });
+    const failed = await creds.current();
+
+    const recovery = creds.recoverAfterAuthFailure(failed);
+    await vi.advanceTimersByTimeAsync(5_000);
+    const readsWhileWaiting = readsOf(sm).length;
+    const { token, oldVersionId } = await rotator.beginRotation();
+    await rotator.finishRotation(token, oldVersionId);
+    await vi.advanceTimersByTimeAsync(5_000);
+
+    expect((await recovery).versionId).toBe(token);
+    expect(readsWhileWaiting).toBeGreaterThan(2); // more than one round of AWSCURRENT + AWSPENDING
+  });
+
+  it('d: after the budget throws a non-retryable AuthenticationRejectedError naming the secret and version', async () => {
+    const { creds } = await credentialsSetup({ recoveryBudgetMs: 10_000 });
+    const failed = await creds.current();
+
+    const result = creds.recoverAfterAuthFailure(failed).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(10_000);
+    const err = await result;
+
+    expect(err).toBeInstanceOf(AuthenticationRejectedError);
+    expect(err).toMatchObject({ retryable: false, secretId: SECRET_ID, versionId: failed.versionId });
+    expect((err as Error).message).toContain(SECRET_ID);
+    expect((err as Error).message).toContain(failed.versionId);
+    expect(inspect(err, { depth: 10 })).not.toContain(FIRST_PASSWORD);
+  });
+
+  it('d: does not give up before the budget is spent', async () => {
+    const { creds } = await credentialsSetup({ recoveryBudgetMs: 10_000 });
+    const failed = await creds.current();
+
+    let settled = false;
+    const result = creds.recoverAfterAuthFailure(failed).catch(() => undefined).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(9_900);
+    const settledEarly = settled;
+    await vi.advanceTimersByTimeAsync(100);
+    await result;
+
+    expect(settledEarly).toBe(false);
+    expect(settled).toBe(true);
+  });
+
+  // Regression: the rejection of the failed version was remembered for exactly the budget, and
+  // p-retry's last look runs exactly at the budget's end, so the recovery "found" the version
+  // that had just failed and returned it instead of throwing AuthenticationRejectedError.
+  it('never returns the version that failed, even on the last look at the end of the budget', async () => {
+    const { creds } = await credentialsSetup({ recoveryBudgetMs: 2_000 });
+    const failed = await creds.current();
+
+    const result = creds.recoverAfterAuthFailure(failed).then(
+      (found) => found.versionId,
+      (e: unknown) => e,
+    );
+    await vi.advanceTimersByTimeAsync(2_000);
+
+    expect(await result).toBeInstanceOf(AuthenticationRejectedError);
+  });
+
+  it('passes a permanent Secrets Manager error through instead of retrying', async () => {
+    const { sm, creds } = await credentialsSetup();
+    const failed = await creds.current();
+    sm.calls.length = 0;
+    sm.injectFault({ command: 'GetSecretValue', error: 'AccessDeniedException' });
+
+    const err = await creds.recoverAfterAuthFailure(failed).catch((e: unknown) => e);
+
+    expect((err as Error).name).toBe('AccessDeniedError');
+    expect(sm.callCount('GetSecretValue')).toBe(1);
+  });
+
+  it('keeps looking through throttling and ends with AuthenticationRejectedError at the budget', async () => {
+    const { sm, creds } = await credentialsSetup({ recoveryBudgetMs: 5_000 });
+    const failed = await creds.current();
+    sm.injectFault({ command: 'GetSecretValue', error: 'ThrottlingException' });
+
+    const result = creds.recoverAfterAuthFailure(failed).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(5_000 + 3 * 20_000);
+
+    const err = await result;
+    expect(err).toBeInstanceOf(AuthenticationRejectedError);
+    expect(err).not.toBeInstanceOf(ThrottledError);
+  });
+});
+
+describe('DbCredentials.recoverAfterAuthFailure, coalescing and rate limits', () => {
+  it('100 concurrent failures of one version cause one recovery', async () => {
+    const { sm, creds, rotator, events } = await credentialsSetup();
+    const failed = await creds.current();
+    const { token } = await rotator.beginRotation();
+    sm.calls.length = 0;
+
+    const found = await Promise.all(Array.from({ length: 100 }, () => creds.recoverAfterAuthFailure(failed)));
+
+    expect(new Set(found.map((s) => s.versionId))).toEqual(new Set([token]));
+    expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    expect(events.filter((e) => e.type === 'auth-recovery')).toHaveLength(1);
+  });
+
+  it('100 connections failing at once through withRecovery share one recovery', async () => {
+    const { sm, db, creds, rotator } = await credentialsSetup();
+    await creds.current();
+    const { token } = await rotator.beginRotation();
+    sm.calls.length = 0;
+
+    const connections = await Promise.all(Array.from({ length: 100 }, () => creds.withRecovery((s) => db.connect(s))));
+
+    expect(connections.every((c) => c.password === db.password)).toBe(true);
+    expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    expect(db.logins).toBe(200); // each connection: one rejected try, one with ${token}
+    expect(token).toBeTruthy();
+  });
+
+  it('a wrong password with no rotation makes at most 2 * (budget / minRefreshInterval + 1) reads', async () => {
+    const budgetMs = 30_000;
+    const minRefreshIntervalMs = 1_000;
+    const { sm, creds } = await credentialsSetup({ recoveryBudgetMs: budgetMs, minRefreshIntervalMs });
+    const failed = await creds.current();
+    sm.calls.length = 0;
+
+    const result = creds.recoverAfterAuthFailure(failed).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(budgetMs);
+    const err = await result;
+
+    // Each of AWSCURRENT and AWSPENDING is read at most once per interval, at both ends included.
+    const perStage = Math.floor(budgetMs / minRefreshIntervalMs) + 1;
+    const reads = readsOf(sm);
+    expect(err).toBeInstanceOf(AuthenticationRejectedError);
+    expect(reads.filter((s) => s === 'AWSCURRENT').length).toBeLessThanOrEqual(perStage);
+    expect(reads.filter((s) => s === 'AWSPENDING').length).toBeLessThanOrEqual(perStage);
+    expect(reads.length).toBeGreaterThan(2);
+  });
+
+  it('rate-limits reads across back-to-back recoveries of different versions', async () => {
+    const { sm, creds } = await credentialsSetup({ recoveryBudgetMs: 0, minRefreshIntervalMs: 1_000 });
+    const failed = await creds.current();
+    sm.calls.length = 0;
+
+    for (let i = 0; i < 20; i++) {
+      await creds.recoverAfterAuthFailure(failed).catch(() => undefined);
+      await creds.recoverAfterAuthFailure(`unknown-version-${i}`).catch(() => undefined);
+    }
+
+    // No time passed: one AWSCURRENT and one AWSPENDING read in all.
+    expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
+  });
+});

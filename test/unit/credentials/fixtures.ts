@@ -1,0 +1,64 @@
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { SecretCache } from '../../../src/cache/secret-cache.js';
+import type { CacheEvent } from '../../../src/cache/events.js';
+import { DbCredentials, type DbCredentialsOptions } from '../../../src/credentials/db-credentials.js';
+import { parseRedshiftSecret, type RedshiftSecret } from '../../../src/credentials/parse.js';
+import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
+import { AwsStyleRotator } from '../../support/aws-style-rotator.js';
+
+export const SECRET_ID = 'Applications/MyApp/Redshift';
+export const FIRST_PASSWORD = 'first-Pw:/?#%&=+';
+
+/** Shaped like pg's DatabaseError for a wrong password. */
+export function pgAuthError(): Error {
+  return Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01', severity: 'FATAL' });
+}
+
+/** A database that accepts one password at a time and counts login attempts. */
+export class FakeDatabase {
+  logins = 0;
+  constructor(public password: string) {}
+
+  async connect(secret: RedshiftSecret): Promise<{ password: string }> {
+    this.logins++;
+    if (secret.password !== this.password) throw pgAuthError();
+    return { password: secret.password };
+  }
+}
+
+/**
+ * Secrets Manager with one Redshift-style secret, a cache over it (system clock: vitest's fake
+ * timers drive it), a database that accepts the secret's password, a rotator written like AWS's
+ * Lambda templates, and DbCredentials over the cache.
+ */
+export async function credentialsSetup(options: Partial<DbCredentialsOptions<RedshiftSecret>> & { ttlMs?: number } = {}) {
+  const sm = new InMemorySecretsManager();
+  const value = { engine: 'postgres', host: '127.0.0.1', port: 5432, username: 'app', password: FIRST_PASSWORD, dbname: 'app' };
+  const created = await sm.send(new CreateSecretCommand({ Name: SECRET_ID, SecretString: JSON.stringify(value) }));
+  const db = new FakeDatabase(FIRST_PASSWORD);
+  const events: CacheEvent[] = [];
+  const cache = new SecretCache({ client: sm, ttlMs: options.ttlMs ?? 60_000, random: () => 0 });
+  const rotator = new AwsStyleRotator({
+    client: sm,
+    secretId: SECRET_ID,
+    setPassword: async (pending) => {
+      db.password = pending.password;
+    },
+  });
+  const creds = new DbCredentials<RedshiftSecret>({
+    cache,
+    secretId: SECRET_ID,
+    parse: parseRedshiftSecret,
+    onEvent: (event) => events.push(event),
+    ...options,
+  });
+  sm.calls.length = 0;
+  return { sm, db, cache, creds, rotator, events, firstVersionId: created.VersionId as string };
+}
+
+/** The stage (or version id) each GetSecretValue asked for, in order. */
+export function readsOf(sm: InMemorySecretsManager): string[] {
+  return sm.calls
+    .filter((call) => call.command === 'GetSecretValue')
+    .map((call) => (call.input['VersionStage'] as string | undefined) ?? `id:${call.input['VersionId']}`);
+}
