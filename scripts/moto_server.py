@@ -1,4 +1,4 @@
-"""Run moto's server on 127.0.0.1 with one deviation from AWS fixed.
+"""Run moto's server on 127.0.0.1 with two deviations from AWS fixed.
 
 Usage: python3 scripts/moto_server.py PORT [--exit-on-stdin-eof]
 
@@ -6,7 +6,14 @@ moto keeps a per-secret "default version" that answers GetSecretValue calls with
 VersionStage/VersionId. Real Secrets Manager answers those with AWSCURRENT, but moto's
 update_secret_version_stage moves the AWSCURRENT label without moving the default version, so after
 a rotation such a call still returns the old password. We wrap that method so the default version
-follows AWSCURRENT. Checked against moto 5.2.1 (moto/secretsmanager/models.py).
+follows AWSCURRENT.
+
+moto also lets a PutSecretValue overwrite the value of an existing version that holds AWSPENDING.
+Real Secrets Manager never changes a version's value: a second PutSecretValue with the same
+ClientRequestToken and another value fails with ResourceExistsException, which is what lets
+rotations that share a token converge. We refuse it the same way.
+
+Checked against moto 5.2.1 (moto/secretsmanager/models.py).
 
 With --exit-on-stdin-eof the server exits when its stdin closes: the Node launcher keeps a pipe open,
 so the server dies with it even if Node is killed with SIGKILL.
@@ -17,6 +24,7 @@ import sys
 import threading
 
 try:
+    from moto.secretsmanager.exceptions import ResourceExistsException
     from moto.secretsmanager.models import SecretsManagerBackend
     from moto.server import main as moto_main
 except ImportError as err:
@@ -42,6 +50,29 @@ def update_secret_version_stage(self, secret_id, version_stage, remove_from_vers
 
 
 SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage
+
+_put_secret_value = SecretsManagerBackend.put_secret_value
+
+
+def put_secret_value(self, secret_id, secret_string, secret_binary, client_request_token, version_stages):
+    secret = self.secrets[secret_id] if self._is_valid_identifier(secret_id) else None
+    version = getattr(secret, "versions", {}).get(client_request_token) if secret is not None else None
+    has_value = version is not None and ("secret_string" in version or "secret_binary" in version)
+    if has_value and (version.get("secret_string") != secret_string or version.get("secret_binary") != secret_binary):
+        raise ResourceExistsException(
+            f"You can't use ClientRequestToken {client_request_token} because that value is already in use for a version of secret {secret.arn}."
+        )
+    return _put_secret_value(
+        self,
+        secret_id=secret_id,
+        secret_string=secret_string,
+        secret_binary=secret_binary,
+        client_request_token=client_request_token,
+        version_stages=version_stages,
+    )
+
+
+SecretsManagerBackend.put_secret_value = put_secret_value
 
 
 def exit_on_stdin_eof():

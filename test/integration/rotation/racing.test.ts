@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RotationInProgressError } from '../../../src/errors.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
-import { startMoto, type RunningMoto } from '../../../src/servers/moto.js';
 import { STRATEGIES, holderOf, logsIn, readStage, rotatableSecret, smClient, type Engine } from './support.js';
 
 const TRIALS = 4;
@@ -38,18 +36,15 @@ describe('racing rotations of one secret', () => {
   });
 
   describe('replicas that share a token (moto with AWS token semantics)', () => {
-    let moto: RunningMoto;
     let awsLike: SecretsManagerClient;
 
-    beforeAll(async () => {
+    beforeAll(() => {
       // Stock moto lets a second PutSecretValue under a token overwrite the AWSPENDING value;
-      // Secrets Manager refuses it (ResourceExistsException). This launcher restores that.
-      moto = await startMoto({ launcherPath: fileURLToPath(new URL('./fixtures/moto_server_aws_tokens.py', import.meta.url)) });
-      awsLike = smClient(moto.endpoint);
+      // Secrets Manager refuses it (ResourceExistsException): scripts/moto_server.py restores that.
+      awsLike = smClient();
     });
-    afterAll(async () => {
+    afterAll(() => {
       awsLike?.destroy();
-      await moto?.stop();
     });
 
     const combos = ENGINES.flatMap((engine) => STRATEGIES.map((strategy) => [engine, strategy] as const));
