@@ -1,6 +1,6 @@
 import pRetry from 'p-retry';
 import { AuthenticationRejectedError, CredstageError, InvalidOptionError, SecretNotFoundError } from '../errors.js';
-import { systemClock, type Clock } from '../internal/clock.js';
+import { sleep, systemClock, type Clock } from '../internal/clock.js';
 import { emitSafely, type CacheEvent } from '../cache/events.js';
 import { checkNumber, type BackoffOptions } from '../cache/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
@@ -70,8 +70,12 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   readonly #rejected = new Map<string, number>();
   readonly #recoveries = new Map<string, Promise<S>>();
   readonly #lastForcedAt = new Map<string, number>();
-  /** Credentials a recovery found that differ from AWSCURRENT (AWSPENDING mid-rotation). */
-  #preferred: S | undefined;
+  /**
+   * AWSPENDING credentials a recovery found mid-rotation, and the AWSCURRENT version the
+   * database rejected before them: new connections use `secret` for as long as the cache's
+   * AWSCURRENT is still `over`, however long the rotation stalls.
+   */
+  #preferred: { secret: S; over: string } | undefined;
 
   constructor(options: DbCredentialsOptions<S>) {
     if (!options || typeof options.cache?.getSecretVersion !== 'function') {
@@ -108,10 +112,14 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   async current(): Promise<S> {
     const current = this.#toSecret(await this.#cache.getSecretVersion(this.secretId));
     const preferred = this.#preferred;
-    if (preferred !== undefined && preferred.versionId !== current.versionId) {
-      if (this.#isRejected(current.versionId) && !this.#isRejected(preferred.versionId)) return preferred;
-      this.#preferred = undefined;
+    if (preferred === undefined) return current;
+    if (current.versionId === preferred.over && !this.#isRejected(preferred.secret.versionId)) {
+      // The cache still holds the rejected AWSCURRENT: learn the stage move as soon as it happens
+      // (rate-limited) instead of at the next TTL expiry.
+      this.#forcedRead(AWSCURRENT).catch(() => undefined);
+      return preferred.secret;
     }
+    this.#preferred = undefined;
     return current;
   }
 
@@ -165,7 +173,8 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
 
   async #recover(failedId: string, budgetMs: number): Promise<S> {
     try {
-      return await pRetry(() => this.#lookOnce(failedId), {
+      const deadline = performance.now() + budgetMs;
+      return await pRetry(() => this.#lookOnce(failedId, deadline), {
         retries: Number.POSITIVE_INFINITY,
         maxRetryTime: budgetMs,
         minTimeout: this.#backoff.baseMs,
@@ -181,28 +190,35 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   }
 
   /** One round of steps a to c; throws KeepLooking when nothing new was found. */
-  async #lookOnce(failedId: string): Promise<S> {
+  async #lookOnce(failedId: string, deadline: number): Promise<S> {
     // The failed version is never an answer, even once its rejection is no longer remembered:
     // p-retry's last look runs exactly at the budget's end, when that memory expires.
     const usable = (versionId: string): boolean => versionId !== failedId && !this.#isRejected(versionId);
     const cached = this.#cache.peek(this.secretId);
     if (cached && usable(cached.versionId)) return this.#adopt(cached, 'cached-current', failedId);
-    if (this.#preferred && usable(this.#preferred.versionId)) return this.#adopt(this.#preferred, 'pending', failedId);
-    const current = await this.#forcedRead(AWSCURRENT);
+    const preferred = this.#preferred?.secret;
+    if (preferred && usable(preferred.versionId)) return this.#adopt(preferred, 'pending', failedId);
+    const current = await this.#forcedRead(AWSCURRENT, deadline);
     if (current && usable(current.versionId)) return this.#adopt(current, 'current', failedId);
-    const pending = await this.#forcedRead(AWSPENDING);
+    const pending = await this.#forcedRead(AWSPENDING, deadline);
     if (pending && usable(pending.versionId)) return this.#adopt(pending, 'pending', failedId);
     throw new KeepLooking();
   }
 
-  /** GetSecretValue for a stage, at most once per minRefreshIntervalMs; else what is cached. */
-  async #forcedRead(versionStage: string): Promise<SecretVersion | undefined> {
-    const now = this.#clock.now();
+  /**
+   * GetSecretValue for a stage, at most once per minRefreshIntervalMs. Inside the interval it
+   * waits for the interval to end when that fits before `deadline` (a performance.now() time):
+   * backing off instead would miss a new AWSPENDING by up to a whole backoff step. Without a
+   * deadline, or when the wait does not fit, it answers with what the cache holds.
+   */
+  async #forcedRead(versionStage: string, deadline?: number): Promise<SecretVersion | undefined> {
     const last = this.#lastForcedAt.get(versionStage);
-    if (last !== undefined && now - last < this.#minRefreshIntervalMs) {
-      return this.#cache.peek(this.secretId, { versionStage });
+    const waitMs = last === undefined ? 0 : last + this.#minRefreshIntervalMs - this.#clock.now();
+    if (waitMs > 0) {
+      if (deadline === undefined || performance.now() + waitMs > deadline) return this.#cache.peek(this.secretId, { versionStage });
+      await sleep(waitMs);
     }
-    this.#lastForcedAt.set(versionStage, now);
+    this.#lastForcedAt.set(versionStage, this.#clock.now());
     try {
       return await this.#cache.refresh(this.secretId, { versionStage });
     } catch (err) {
@@ -214,7 +230,8 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
 
   #adopt(found: SecretVersion | S, from: RecoveredFrom, failedId: string): S {
     const secret = 'password' in found ? (found as S) : this.#toSecret(found as SecretVersion);
-    if (from === 'pending') this.#preferred = secret;
+    // Preferred while the cache's AWSCURRENT is still the one it holds now (the rejected one).
+    if (from === 'pending') this.#preferred = { secret, over: this.#cache.peek(this.secretId)?.versionId ?? failedId };
     emitSafely(this.#onEvent, {
       type: 'auth-recovery',
       secretId: this.secretId,

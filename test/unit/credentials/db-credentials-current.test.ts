@@ -39,6 +39,41 @@ describe('DbCredentials.current', () => {
     expect(during.map((s) => s.versionId)).toEqual([token, token]);
   });
 
+  // Regression: once the rejection of AWSCURRENT was forgotten (after one recovery budget), a
+  // rotation stalled longer than that sent every new connection to the old password first.
+  it('keeps returning AWSPENDING through a stall longer than the recovery budget, and asks for AWSCURRENT meanwhile', async () => {
+    let now = 0;
+    const { sm, creds, rotator } = await credentialsSetup({ recoveryBudgetMs: 1_000, minRefreshIntervalMs: 500, clock: { now: () => now }, ttlMs: 3_600_000 });
+    const failed = await creds.current();
+    const { token } = await rotator.beginRotation();
+    await creds.recoverAfterAuthFailure(failed);
+    const readsBefore = readsOf(sm).filter((stage) => stage === 'AWSCURRENT').length;
+
+    now += 10_000; // ten budgets later, AWSCURRENT has still not moved
+    const during = await creds.current();
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(during.versionId).toBe(token);
+    expect(readsOf(sm).filter((stage) => stage === 'AWSCURRENT').length).toBe(readsBefore + 1);
+  });
+
+  it('drops AWSPENDING for the new AWSCURRENT as soon as a read sees the stage move', async () => {
+    let now = 0;
+    const { creds, rotator } = await credentialsSetup({ minRefreshIntervalMs: 500, clock: { now: () => now }, ttlMs: 3_600_000 });
+    const failed = await creds.current();
+    const { token, oldVersionId } = await rotator.beginRotation();
+    await creds.recoverAfterAuthFailure(failed);
+    await rotator.finishRotation(token, oldVersionId);
+
+    now += 1_000;
+    await creds.current(); // still the pending credentials; starts the rate-limited AWSCURRENT read
+    await vi.advanceTimersByTimeAsync(0);
+    const after = await creds.current();
+
+    expect(after.versionId).toBe(token);
+    expect(after.versionStages).toContain('AWSCURRENT');
+  });
+
   // Regression: parsed credentials were kept per version id, so the version AWSCURRENT moved to
   // still reported versionStages ['AWSPENDING'] from the read that recovery made.
   it('switches to the new AWSCURRENT once the rotation finishes (with its new stages), and follows later rotations', async () => {
