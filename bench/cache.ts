@@ -77,23 +77,35 @@ function cpuNs(): number {
 }
 
 // One loop per contender, each its own function, so no contender shares a call site's type feedback.
-async function loopCredstage(cache: InstanceType<typeof SecretCache>, n: number): Promise<number> {
+async function loopCredstage(cache: InstanceType<typeof SecretCache>, n: number, turnEvery = 0): Promise<number> {
   const start = cpuNs();
-  for (let i = 0; i < n; i++) await cache.getSecretString(SECRET_ID);
+  for (let i = 0; i < n; i++) {
+    await cache.getSecretString(SECRET_ID);
+    if (turnEvery > 0 && i % turnEvery === 0) await turn();
+  }
   return (cpuNs() - start) / n;
 }
 
-async function loopMap(get: (key: string) => Promise<string | undefined>, n: number): Promise<number> {
+async function loopMap(get: (key: string) => Promise<string | undefined>, n: number, turnEvery = 0): Promise<number> {
   const start = cpuNs();
-  for (let i = 0; i < n; i++) await get(SECRET_ID);
+  for (let i = 0; i < n; i++) {
+    await get(SECRET_ID);
+    if (turnEvery > 0 && i % turnEvery === 0) await turn();
+  }
   return (cpuNs() - start) / n;
 }
 
-async function loopPowertools(provider: InstanceType<typeof SecretsProvider>, n: number): Promise<number> {
+async function loopPowertools(provider: InstanceType<typeof SecretsProvider>, n: number, turnEvery = 0): Promise<number> {
   const start = cpuNs();
-  for (let i = 0; i < n; i++) await provider.get(SECRET_ID, { maxAge: ONE_YEAR_S });
+  for (let i = 0; i < n; i++) {
+    await provider.get(SECRET_ID, { maxAge: ONE_YEAR_S });
+    if (turnEvery > 0 && i % turnEvery === 0) await turn();
+  }
   return (cpuNs() - start) / n;
 }
+
+/** One event-loop turn, as between two requests of a server: timers due by now run. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -101,7 +113,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function hitPath(): Promise<{ credstage: number; map: number; powertools: number }> {
+async function hitPath(turnEvery = 0): Promise<{ credstage: number; map: number; powertools: number }> {
   const cache = new SecretCache({ client: localSecretsManager(() => SECRET_VALUE).client, ttlMs: 3_600_000 });
   const provider = new SecretsProvider({ awsSdkV3Client: localSecretsManager(() => SECRET_VALUE).client });
   const map = new Map([[SECRET_ID, SECRET_VALUE]]);
@@ -115,9 +127,9 @@ async function hitPath(): Promise<{ credstage: number; map: number; powertools: 
   const rounds = { credstage: [] as number[], map: [] as number[], powertools: [] as number[] };
   // Interleaved rounds: a noisy neighbour slows every contender, not one.
   for (let r = 0; r < ROUNDS; r++) {
-    rounds.map.push(await loopMap(get, ITERATIONS));
-    rounds.credstage.push(await loopCredstage(cache, ITERATIONS));
-    rounds.powertools.push(await loopPowertools(provider, ITERATIONS));
+    rounds.map.push(await loopMap(get, ITERATIONS, turnEvery));
+    rounds.credstage.push(await loopCredstage(cache, ITERATIONS, turnEvery));
+    rounds.powertools.push(await loopPowertools(provider, ITERATIONS, turnEvery));
   }
   if (cache.stats().fetches !== 1) throw new Error(`hit path fetched ${cache.stats().fetches} times`);
   await cache.close();
@@ -156,10 +168,15 @@ async function heapFor10kSecrets(): Promise<number> {
 }
 
 const hit = await hitPath();
+// The hit path reads the clock at most once per millisecond (an unref'd timer clears the reading);
+// a tight loop never lets that timer run. This row lets the event loop turn every 50 calls, as
+// between a server's requests, so the clock is read as often as it would be in production.
+const TURN_EVERY = 50;
+const hitTurning = await hitPath(TURN_EVERY);
 const burst = await coldBurst();
 const heapMb = await heapFor10kSecrets();
 
-const ratio = (ns: number) => `${(ns / hit.map).toFixed(2)}x`;
+const ratio = (ns: number, base = hit.map) => `${(ns / base).toFixed(2)}x`;
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 const rows: string[][] = [
   ['measure', 'credstage', 'awaited Map', 'Powertools', 'target', 'result'],
@@ -170,6 +187,14 @@ const rows: string[][] = [
     `${hit.powertools.toFixed(0)} (${ratio(hit.powertools)})`,
     '<= 2x Map, < Powertools',
     verdict(hit.credstage <= 2 * hit.map && hit.credstage < hit.powertools),
+  ],
+  [
+    `cached hit, loop turns every ${TURN_EVERY} calls`,
+    `${hitTurning.credstage.toFixed(0)} (${ratio(hitTurning.credstage, hitTurning.map)})`,
+    `${hitTurning.map.toFixed(0)} (1.00x)`,
+    `${hitTurning.powertools.toFixed(0)} (${ratio(hitTurning.powertools, hitTurning.map)})`,
+    '<= 2x Map, < Powertools',
+    verdict(hitTurning.credstage <= 2 * hitTurning.map && hitTurning.credstage < hitTurning.powertools),
   ],
   [
     `GetSecretValue calls, ${BURST.toLocaleString('en-US')} cold callers`,

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import pRetry from 'p-retry';
 import { ClosedError, fromSdkError, InvalidOptionError, InvalidSecretFormatError } from '../errors.js';
+import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js';
 import { emitSafely, type CacheEvent } from './events.js';
 import { resolveCacheConfig, type CacheConfig, type SecretCacheOptions } from './options.js';
 import { AWSCURRENT, type SecretVersion, type VersionSelector } from './secret-version.js';
@@ -90,6 +91,8 @@ function deepFreeze<T>(value: T): T {
  */
 export class SecretCache {
   readonly config: CacheConfig;
+  /** The clock of the hit path: the system clock at millisecond resolution, or an injected clock as it is. */
+  readonly #hitClock: Clock;
   readonly #source: SecretSource;
   readonly #ownedClient: SecretsManagerLike | undefined;
   readonly #store: LRUCache<string, Entry>;
@@ -100,6 +103,7 @@ export class SecretCache {
 
   constructor(options: SecretCacheOptions = {}) {
     this.config = resolveCacheConfig(options);
+    this.#hitClock = this.config.clock === systemClock ? coarseSystemClock() : this.config.clock;
     const client = options.client ?? createSecretsManagerClient(options.clientConfig);
     this.#ownedClient = options.client ? undefined : client;
     this.#source = new SecretsManagerSource(client);
@@ -266,7 +270,7 @@ export class SecretCache {
     const key = opts === undefined && typeof secretId === 'string' && secretId !== '' ? secretId : targetOf(secretId, opts).key;
     const entry = this.#store.get(key);
     if (entry !== undefined) {
-      const now = this.config.clock.now();
+      const now = this.#hitClock.now();
       if (now < entry.expiresAt) {
         this.#counters.hits++;
         if (this.config.onEvent) this.#emit('hit', targetOf(secretId, opts), { versionId: entry.version.versionId });

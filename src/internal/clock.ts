@@ -16,6 +16,27 @@ export interface Clock {
 /** The real clock: `Date.now()`. */
 export const systemClock: Clock = Object.freeze({ now: () => Date.now() });
 
+/**
+ * The system clock, read at most once per `resolutionMs`: a reading is reused until an unref'd
+ * timer clears it (lru-cache's `ttlResolution` does the same). Reading the real clock costs
+ * about half of a whole cache hit, while TTLs are minutes: being up to a millisecond late
+ * to notice an expiry changes nothing. Time stands still only while the event loop is busy.
+ */
+export function coarseSystemClock(resolutionMs = 1): Clock {
+  let cached = 0;
+  const clear = (): void => {
+    cached = 0;
+  };
+  return Object.freeze({
+    now(): number {
+      if (cached !== 0) return cached;
+      cached = Date.now();
+      setTimeout(clear, resolutionMs).unref();
+      return cached;
+    },
+  });
+}
+
 /** A uniform random number in [0, 1); injectable so jitter is testable. */
 export type RandomSource = () => number;
 
