@@ -77,6 +77,23 @@ function checkFunction<T>(name: string, value: T | undefined): T | undefined {
   return value;
 }
 
+/**
+ * Resolves a backoff option over `defaults`, checking each field; errors name `${name}.field`.
+ */
+export function resolveBackoff(name: string, given: BackoffOptions | undefined, defaults: Required<BackoffOptions>): Readonly<Required<BackoffOptions>> {
+  const b = { ...defaults, ...given };
+  return Object.freeze({
+    baseMs: checkNumber(`${name}.baseMs`, b.baseMs, 0),
+    factor: checkNumber(`${name}.factor`, b.factor, 1, 100),
+    maxMs: checkNumber(`${name}.maxMs`, b.maxMs, 0),
+  });
+}
+
+/** p-retry's delay options for a backoff: exponential, capped, jittered by U[1, 2). */
+export function retryDelays(backoff: Readonly<Required<BackoffOptions>>): { minTimeout: number; factor: number; maxTimeout: number; randomize: true } {
+  return { minTimeout: backoff.baseMs, factor: backoff.factor, maxTimeout: backoff.maxMs, randomize: true };
+}
+
 /** Checks the options and resolves the defaults once. */
 export function resolveCacheConfig(options: SecretCacheOptions): CacheConfig {
   if (options.client !== undefined && typeof options.client?.send !== 'function') {
@@ -87,17 +104,12 @@ export function resolveCacheConfig(options: SecretCacheOptions): CacheConfig {
   }
   const clock = options.clock ?? systemClock;
   if (typeof clock?.now !== 'function') throw new InvalidOptionError('clock', 'must have a now() method');
-  const b = { ...CACHE_DEFAULTS.backoff, ...options.backoff };
   return Object.freeze({
     ttlMs: checkNumber('ttlMs', options.ttlMs ?? CACHE_DEFAULTS.ttlMs, 0),
     maxEntries: Math.floor(checkNumber('maxEntries', options.maxEntries ?? CACHE_DEFAULTS.maxEntries, 1, 1_000_000)),
     maxStaleMs: checkNumber('maxStaleMs', options.maxStaleMs ?? CACHE_DEFAULTS.maxStaleMs, 0),
     maxAttempts: Math.floor(checkNumber('maxAttempts', options.maxAttempts ?? CACHE_DEFAULTS.maxAttempts, 1, 100)),
-    backoff: Object.freeze({
-      baseMs: checkNumber('backoff.baseMs', b.baseMs, 0),
-      factor: checkNumber('backoff.factor', b.factor, 1, 100),
-      maxMs: checkNumber('backoff.maxMs', b.maxMs, 0),
-    }),
+    backoff: resolveBackoff('backoff', options.backoff, CACHE_DEFAULTS.backoff),
     clock,
     random: checkFunction('random', options.random) ?? Math.random,
     onEvent: checkFunction('onEvent', options.onEvent),

@@ -3,7 +3,7 @@ import pRetry from 'p-retry';
 import { ClosedError, fromSdkError, InvalidOptionError, InvalidSecretFormatError } from '../errors.js';
 import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js';
 import { emitSafely, type CacheEvent } from './events.js';
-import { resolveCacheConfig, type CacheConfig, type SecretCacheOptions } from './options.js';
+import { resolveCacheConfig, retryDelays, type CacheConfig, type SecretCacheOptions } from './options.js';
 import { AWSCURRENT, type SecretVersion, type VersionSelector } from './secret-version.js';
 import { createSecretsManagerClient, SecretsManagerSource, type SecretsManagerLike, type SecretSource } from './source.js';
 
@@ -306,10 +306,7 @@ export class SecretCache {
     const promise = pRetry(() => this.#fetchOnce(target), {
       retries: retryWindowMs === undefined ? this.config.maxAttempts - 1 : Number.POSITIVE_INFINITY,
       maxRetryTime: retryWindowMs ?? Number.POSITIVE_INFINITY,
-      minTimeout: backoff.baseMs,
-      factor: backoff.factor,
-      maxTimeout: backoff.maxMs,
-      randomize: true,
+      ...retryDelays(backoff),
       signal: this.#abort.signal,
       unref: background, // a background refresh must not keep the process alive; a waiting caller must
       // The injected clock, not p-retry's performance.now(), decides when a stale value is too old to retry for.

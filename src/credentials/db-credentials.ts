@@ -2,7 +2,7 @@ import pRetry from 'p-retry';
 import { AuthenticationRejectedError, CredstageError, InvalidOptionError, SecretNotFoundError } from '../errors.js';
 import { sleep, systemClock, type Clock } from '../internal/clock.js';
 import { emitSafely, type CacheEvent } from '../cache/events.js';
-import { checkNumber, type BackoffOptions } from '../cache/options.js';
+import { checkNumber, resolveBackoff, retryDelays, type BackoffOptions } from '../cache/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
 import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../cache/secret-version.js';
 import type { DatabaseSecret } from './parse.js';
@@ -58,7 +58,7 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   readonly #cache: SecretCache;
   readonly #parse: DbCredentialsOptions<S>['parse'];
   readonly #minRefreshIntervalMs: number;
-  readonly #backoff: Required<BackoffOptions>;
+  readonly #backoff: Readonly<Required<BackoffOptions>>;
   readonly #clock: Clock;
   readonly #onEvent: ((event: CacheEvent) => void) | undefined;
   /**
@@ -90,12 +90,7 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     this.#parse = options.parse;
     this.recoveryBudgetMs = checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0);
     this.#minRefreshIntervalMs = checkNumber('minRefreshIntervalMs', options.minRefreshIntervalMs ?? 1_000, 0);
-    const b = { baseMs: 100, factor: 2, maxMs: 2_000, ...options.backoff };
-    this.#backoff = {
-      baseMs: checkNumber('backoff.baseMs', b.baseMs, 0),
-      factor: checkNumber('backoff.factor', b.factor, 1, 100),
-      maxMs: checkNumber('backoff.maxMs', b.maxMs, 0),
-    };
+    this.#backoff = resolveBackoff('backoff', options.backoff, { baseMs: 100, factor: 2, maxMs: 2_000 });
     this.#clock = options.clock ?? systemClock;
     this.#onEvent = options.onEvent;
   }
@@ -177,10 +172,7 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
       return await pRetry(() => this.#lookOnce(failedId, deadline), {
         retries: Number.POSITIVE_INFINITY,
         maxRetryTime: budgetMs,
-        minTimeout: this.#backoff.baseMs,
-        factor: this.#backoff.factor,
-        maxTimeout: this.#backoff.maxMs,
-        randomize: true,
+        ...retryDelays(this.#backoff),
         shouldRetry: ({ error }) => error instanceof KeepLooking || (error as CredstageError).retryable === true,
       });
     } catch (err) {

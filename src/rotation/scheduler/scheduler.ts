@@ -1,7 +1,7 @@
 import pRetry from 'p-retry';
 import { InvalidOptionError, isRetryableError, RotationInProgressError } from '../../errors.js';
 import { systemClock, type Clock, type RandomSource } from '../../internal/clock.js';
-import { checkNumber, type BackoffOptions } from '../../cache/options.js';
+import { checkNumber, resolveBackoff, retryDelays, type BackoffOptions } from '../../cache/options.js';
 import { createSecretsManagerClient, type SecretsManagerLike } from '../../cache/source.js';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { configuredSchedule, planSecret, readSecretState, type SecretPlan } from './plan.js';
@@ -109,7 +109,7 @@ export class RotationScheduler {
   readonly #client: SecretsManagerLike;
   readonly #rotate: RotateFunction;
   readonly #checkIntervalMs: number;
-  readonly #retry: Required<BackoffOptions>;
+  readonly #retry: Readonly<Required<BackoffOptions>>;
   readonly #graceMs: number;
   readonly #clock: Clock;
   readonly #random: RandomSource;
@@ -126,12 +126,7 @@ export class RotationScheduler {
     this.#client = options.client ?? createSecretsManagerClient({ maxAttempts: 3, ...options.clientConfig });
     this.#rotate = options.rotate ?? defaultRotate;
     this.#checkIntervalMs = checkNumber('checkIntervalMs', options.checkIntervalMs ?? 60_000, 10);
-    const retry = { baseMs: 30_000, factor: 2, maxMs: 600_000, ...options.retry };
-    this.#retry = {
-      baseMs: checkNumber('retry.baseMs', retry.baseMs, 0),
-      factor: checkNumber('retry.factor', retry.factor, 1, 100),
-      maxMs: checkNumber('retry.maxMs', retry.maxMs, 0),
-    };
+    this.#retry = resolveBackoff('retry', options.retry, { baseMs: 30_000, factor: 2, maxMs: 600_000 });
     this.#graceMs = checkNumber('inProgressGraceMs', options.inProgressGraceMs ?? 900_000, 0);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
@@ -284,10 +279,7 @@ export class RotationScheduler {
         {
           retries: Number.POSITIVE_INFINITY,
           maxRetryTime: windowLeftMs,
-          minTimeout: this.#retry.baseMs,
-          factor: this.#retry.factor,
-          maxTimeout: this.#retry.maxMs,
-          randomize: true,
+          ...retryDelays(this.#retry),
           signal: this.#abort.signal,
           shouldRetry: ({ error }) => !(error instanceof RotationInProgressError) && isRetryableError(error),
           onFailedAttempt: ({ error, attemptNumber }) => {
