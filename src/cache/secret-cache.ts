@@ -1,10 +1,11 @@
 import { LRUCache } from 'lru-cache';
 import pRetry from 'p-retry';
-import { ClosedError, fromSdkError, InvalidOptionError, InvalidSecretFormatError } from '../errors.js';
+import { ClosedError, fromSdkError, InvalidSecretFormatError } from '../errors.js';
 import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js';
 import { emitSafely, type CacheEvent } from './events.js';
 import { resolveCacheConfig, retryDelays, type CacheConfig, type SecretCacheOptions } from './options.js';
-import { AWSCURRENT, type SecretVersion, type VersionSelector } from './secret-version.js';
+import { deepFreeze, SEP, targetOf, type Target } from './keys.js';
+import type { SecretVersion, VersionSelector } from './secret-version.js';
 import { createSecretsManagerClient, SecretsManagerSource, type SecretsManagerLike, type SecretSource } from './source.js';
 
 interface Entry {
@@ -24,12 +25,6 @@ interface Flight {
   discarded: boolean;
 }
 
-interface Target {
-  readonly key: string;
-  readonly secretId: string;
-  readonly selector: VersionSelector;
-}
-
 /** Counters of a cache since it was created. */
 export interface CacheStats {
   hits: number;
@@ -38,32 +33,6 @@ export interface CacheStats {
   staleServed: number;
   errors: number;
   size: number;
-}
-
-// Secret names and ARNs cannot contain NUL, so it separates the parts of a key unambiguously.
-const SEP = '\u0000';
-
-function targetOf(secretId: string, opts: VersionSelector | undefined): Target {
-  if (typeof secretId !== 'string' || secretId.length === 0) {
-    throw new InvalidOptionError('secretId', 'must be a non-empty string');
-  }
-  const versionId = opts?.versionId;
-  const versionStage = opts?.versionStage;
-  if (versionId !== undefined && versionStage !== undefined) {
-    throw new InvalidOptionError('versionStage', 'cannot be combined with versionId');
-  }
-  if (versionId !== undefined) return { key: `${secretId}${SEP}id${SEP}${versionId}`, secretId, selector: { versionId } };
-  const stage = versionStage ?? AWSCURRENT;
-  // The default stage keys by the bare id: the commonest lookup builds no string.
-  return { key: stage === AWSCURRENT ? secretId : `${secretId}${SEP}${stage}`, secretId, selector: { versionStage: stage } };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 /**
