@@ -69,7 +69,10 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   /** versionId → when the database last rejected it. */
   readonly #rejected = new Map<string, number>();
   readonly #recoveries = new Map<string, Promise<S>>();
+  /** Per stage: when it was last read by force. */
   readonly #lastForcedAt = new Map<string, number>();
+  /** Rejected versions whose recovery has had its one read outside the rate limit. */
+  readonly #freeRoundTaken = new Set<string>();
   /**
    * AWSPENDING credentials a recovery found mid-rotation, and the AWSCURRENT version the
    * database rejected before them: new connections use `secret` for as long as the cache's
@@ -111,7 +114,7 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     if (current.versionId === preferred.over && !this.#isRejected(preferred.secret.versionId)) {
       // The cache still holds the rejected AWSCURRENT: learn the stage move as soon as it happens
       // (rate-limited) instead of at the next TTL expiry.
-      this.#forcedRead(AWSCURRENT).catch(() => undefined);
+      this.#forcedRead(AWSCURRENT, false).catch(() => undefined);
       return preferred.secret;
     }
     this.#preferred = undefined;
@@ -190,22 +193,26 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     if (cached && usable(cached.versionId)) return this.#adopt(cached, 'cached-current', failedId);
     const preferred = this.#preferred?.secret;
     if (preferred && usable(preferred.versionId)) return this.#adopt(preferred, 'pending', failedId);
-    const current = await this.#forcedRead(AWSCURRENT, deadline);
+    // The first round for a newly rejected version is news and goes out at once: back-to-back
+    // rotations must not queue behind each other's rate limit. Later rounds are limited.
+    const free = !this.#freeRoundTaken.has(failedId);
+    if (free) this.#takeFreeRound(failedId);
+    const current = await this.#forcedRead(AWSCURRENT, free, deadline);
     if (current && usable(current.versionId)) return this.#adopt(current, 'current', failedId);
-    const pending = await this.#forcedRead(AWSPENDING, deadline);
+    const pending = await this.#forcedRead(AWSPENDING, free, deadline);
     if (pending && usable(pending.versionId)) return this.#adopt(pending, 'pending', failedId);
     throw new KeepLooking();
   }
 
   /**
-   * GetSecretValue for a stage, at most once per minRefreshIntervalMs. Inside the interval it
-   * waits for the interval to end when that fits before `deadline` (a performance.now() time):
-   * backing off instead would miss a new AWSPENDING by up to a whole backoff step. Without a
-   * deadline, or when the wait does not fit, it answers with what the cache holds.
+   * GetSecretValue for a stage, at most once per minRefreshIntervalMs unless `free`. Inside the
+   * interval it waits for the interval to end when that fits before `deadline` (a
+   * performance.now() time), rather than backing off past it; otherwise it answers with what
+   * the cache holds.
    */
-  async #forcedRead(versionStage: string, deadline?: number): Promise<SecretVersion | undefined> {
+  async #forcedRead(versionStage: string, free: boolean, deadline?: number): Promise<SecretVersion | undefined> {
     const last = this.#lastForcedAt.get(versionStage);
-    const waitMs = last === undefined ? 0 : last + this.#minRefreshIntervalMs - this.#clock.now();
+    const waitMs = free || last === undefined ? 0 : last + this.#minRefreshIntervalMs - this.#clock.now();
     if (waitMs > 0) {
       if (deadline === undefined || performance.now() + waitMs > deadline) return this.#cache.peek(this.secretId, { versionStage });
       await sleep(waitMs);
@@ -247,6 +254,12 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   #isRejected(versionId: string): boolean {
     const at = this.#rejected.get(versionId);
     return at !== undefined && this.#clock.now() - at < Math.max(this.recoveryBudgetMs, 1_000);
+  }
+
+  #takeFreeRound(failedId: string): void {
+    this.#freeRoundTaken.add(failedId);
+    // Versions are few (one per rotation); forget the oldest beyond a handful.
+    if (this.#freeRoundTaken.size > 32) this.#freeRoundTaken.delete(this.#freeRoundTaken.values().next().value!);
   }
 
   #pruneRejected(): void {

@@ -193,17 +193,34 @@ describe('DbCredentials.recoverAfterAuthFailure, coalescing and rate limits', ()
     expect(reads.length).toBeGreaterThan(2);
   });
 
-  it('rate-limits reads across back-to-back recoveries of different versions', async () => {
+  it('rate-limits reads across back-to-back recoveries of one version', async () => {
     const { sm, creds } = await credentialsSetup({ recoveryBudgetMs: 0, minRefreshIntervalMs: 1_000 });
     const failed = await creds.current();
     sm.calls.length = 0;
 
-    for (let i = 0; i < 20; i++) {
-      await creds.recoverAfterAuthFailure(failed).catch(() => undefined);
-      await creds.recoverAfterAuthFailure(`unknown-version-${i}`).catch(() => undefined);
-    }
+    for (let i = 0; i < 20; i++) await creds.recoverAfterAuthFailure(failed).catch(() => undefined);
 
     // No time passed: one AWSCURRENT and one AWSPENDING read in all.
     expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
+  });
+
+  // Regression: one rate limit for all recoveries made the second of two back-to-back
+  // rotations wait a whole interval (or fail a short budget) before reading its AWSPENDING.
+  it('gives each newly rejected version one immediate round of reads (back-to-back rotations)', async () => {
+    const { sm, creds, rotator } = await credentialsSetup({ recoveryBudgetMs: 0, minRefreshIntervalMs: 60_000 });
+    const first = await creds.current();
+    const one = await rotator.beginRotation();
+    sm.calls.length = 0;
+
+    const foundOne = await creds.recoverAfterAuthFailure(first);
+    await rotator.finishRotation(one.token, one.oldVersionId);
+    const two = await rotator.beginRotation();
+    const foundTwo = await creds.recoverAfterAuthFailure(foundOne);
+    // A repeat for a version that already had its free round reads nothing: it gets what is known.
+    const again = await creds.recoverAfterAuthFailure(foundOne);
+
+    expect([foundOne.versionId, foundTwo.versionId, again.versionId]).toEqual([one.token, two.token, two.token]);
+    // Recovery 1, the rotator's own read of AWSCURRENT, recovery 2; nothing for the repeat.
+    expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING', 'AWSCURRENT', 'AWSCURRENT', 'AWSPENDING']);
   });
 });
