@@ -47,12 +47,20 @@ export function demoCommand(ctx: CliContext): Command {
     .option('--verbose', 'on failure, also print the cause')
     .action(async (options: DemoCommandOptions) => {
       const abort = new AbortController();
+      // Not `once`: the servers' own signal hook (src/servers/child.ts) kills them at once and
+      // re-raises the signal when it is the only listener left. Staying registered keeps the
+      // first Ctrl-C a clean shutdown (exit 130); a second one falls through to that hook.
       const onSignal = (): void => {
+        if (abort.signal.aborted) {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          return;
+        }
         ctx.err('\ninterrupted: stopping the load and the servers…');
         abort.abort();
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         const { runDemo } = await import('../demo/run.js');
         const result = await runDemo({

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { InvalidOptionError } from '../errors.js';
+import { parseSchedule, parseWindow } from '../rotation/scheduler/schedule.js';
 import { RotationScheduler, type ScheduledSecret, type SchedulerEvent } from '../rotation/scheduler/scheduler.js';
 import { clientConfigFrom, withAwsOptions, type AwsOptions } from './aws-options.js';
 import { EXIT, reportFailure, type CliContext } from './context.js';
@@ -41,11 +42,27 @@ export async function readSchedulerConfig(path: string): Promise<SchedulerConfig
     if (s?.strategy !== undefined && s.strategy !== 'single-user' && s.strategy !== 'alternating-users') {
       throw new InvalidOptionError(`secrets[${i}].strategy`, 'must be single-user or alternating-users');
     }
+    checkScheduleOf(s, i);
   });
   if (config.checkIntervalSeconds !== undefined && !(config.checkIntervalSeconds >= 1)) {
     throw new InvalidOptionError('checkIntervalSeconds', 'must be a number of seconds >= 1');
   }
   return config;
+}
+
+/**
+ * Checks one entry's schedule and window now, so the error names the entry
+ * (`secrets[1].schedule`), not just the field, and comes before any client is built.
+ */
+function checkScheduleOf(entry: ScheduledSecret | undefined, index: number): void {
+  try {
+    if (entry?.window !== undefined) parseWindow(entry.window);
+    if (entry?.schedule !== undefined) parseSchedule(entry.schedule, entry.window);
+  } catch (err) {
+    if (!(err instanceof InvalidOptionError)) throw err;
+    const problem = err.message.slice(`option "${err.option}" `.length);
+    throw new InvalidOptionError(`secrets[${index}].${err.option}`, problem);
+  }
 }
 
 /** One structured log line per scheduler event. */

@@ -24,6 +24,13 @@ export interface ReportInput {
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/** Seconds between time-axis labels: 1, 2, 5, 10, 20, 50, … for at most six evenly spaced labels. */
+function tickStepS(seconds: number): number {
+  for (let magnitude = 1; ; magnitude *= 10) {
+    for (const step of [1, 2, 5]) if (step * magnitude * 5 >= seconds) return step * magnitude;
+  }
+}
+
 /**
  * An inline SVG chart: operations per second (green area) and failures per second (red bars)
  * over time, with a dashed line at each rotation.
@@ -48,7 +55,8 @@ function chart(timeline: Timeline, rotationsAtS: number[], seconds: number): str
   const marks = rotationsAtS
     .map((s) => `<line x1="${x(s).toFixed(1)}" x2="${x(s).toFixed(1)}" y1="${pad.top}" y2="${y(0)}" stroke="#36c" stroke-dasharray="4 3"/>`)
     .join('');
-  const ticks = Array.from({ length: 5 }, (_, i) => Math.round((seconds * i) / 4))
+  const stepS = tickStepS(seconds);
+  const ticks = Array.from({ length: Math.floor(seconds / stepS) + 1 }, (_, i) => i * stepS)
     .map((s) => `<text x="${x(s).toFixed(1)}" y="${height - 8}" font-size="11" text-anchor="middle">${s}s</text>`)
     .join('');
   return `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(timeline.name)} operations per second">

@@ -157,13 +157,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         },
       }),
     );
+    // Stops starting rotations (Ctrl-C or the time budget); one under way still finishes its steps.
+    const stopRotations = new AbortController();
+    const onAbort = (): void => stopRotations.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const rotations = rotateAll(sm, targets, { ...options, signal: stopRotations.signal }, () =>
+      rotationsAtS.push((performance.now() - start) / 1000),
+    );
     try {
-      await Promise.race([
-        rotateAll(sm, targets, options, () => rotationsAtS.push((performance.now() - start) / 1000)),
-        sleep(budgetMs, options.signal),
-      ]);
+      await Promise.race([rotations, sleep(budgetMs, stopRotations.signal)]);
       await sleep(1_000, options.signal); // a last second of load after the last rotation
     } finally {
+      stopRotations.abort();
+      options.signal?.removeEventListener('abort', onAbort);
+      // Never stop the servers under a rotation: it would go on against them in the background.
+      await rotations.catch(() => undefined);
       rotating = false;
       await Promise.all(loads);
       clearInterval(ticker);

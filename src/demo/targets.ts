@@ -57,6 +57,9 @@ export async function redshiftTarget(sm: SecretsManagerLike, runId: string, conc
   });
   const poolConfig = { max: concurrency, idleTimeoutMillis: 200, maxLifetimeSeconds: 1 };
   const credstage = getRedshiftPool({ secretId, client: sm, poolConfig });
+  // As pg asks of every pool: an idle connection the server ends (its shutdown when the demo
+  // stops, racing pool.end()) emits 'error' on the pool, which would otherwise end the process.
+  credstage.on('error', () => undefined);
   const readOnce = await readOnceAtStartup(sm, secretId, poolConfig);
   const currentOnly = await RefreshCurrentOnlyPool.create(sm, secretId, { kind: 'retry-once' }, poolConfig);
   const select = (pool: { query(text: string): Promise<unknown> }) => () => pool.query('select 1');

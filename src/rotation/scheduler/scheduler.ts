@@ -265,25 +265,30 @@ export class RotationScheduler {
     tracked.status.state = 'rotating';
     this.#emit({ type: 'rotation-started', secretId, clientRequestToken: token, dueAt: plan.dueAt, reason: plan.action });
     const windowLeftMs = Math.max(0, plan.windowEndsAt.getTime() - this.#clock.now());
+    // p-retry rejects with the abort reason even after an attempt that succeeded while stop() ran.
+    let finished = false;
     try {
       await pRetry(
-        () =>
-          this.#rotate({
+        async () => {
+          await this.#rotate({
             secretId,
             client: this.#client,
             clientRequestToken: token,
             strategy: tracked.config.strategy,
             signal: this.#abort.signal,
             onStep: ({ step, durationMs }) => this.#emit({ type: 'step', secretId, clientRequestToken: token, step, durationMs }),
-          }),
+          });
+          finished = true;
+        },
         {
           retries: Number.POSITIVE_INFINITY,
           maxRetryTime: windowLeftMs,
           ...retryDelays(this.#retry),
           signal: this.#abort.signal,
-          shouldRetry: ({ error }) => !(error instanceof RotationInProgressError) && isRetryableError(error),
+          shouldRetry: ({ error }) => !this.#abort.signal.aborted && !(error instanceof RotationInProgressError) && isRetryableError(error),
           onFailedAttempt: ({ error, attemptNumber }) => {
-            if (error instanceof RotationInProgressError) return;
+            // Stopped between steps is no failed attempt: nothing to retry, nothing to warn about.
+            if (error instanceof RotationInProgressError || this.#abort.signal.aborted) return;
             tracked.status.attempts++;
             tracked.status.lastError = errorInfo(error);
             tracked.status.state = 'retrying';
@@ -291,24 +296,32 @@ export class RotationScheduler {
           },
         },
       );
+    } catch (err) {
+      if (!finished) this.#settleFailure(tracked, plan, err);
+    }
+    if (finished) {
       tracked.ownToken = undefined;
       tracked.status = { ...emptyStatus(secretId), state: 'idle', plan, lastSucceededAt: new Date(this.#clock.now()) };
       this.#emit({ type: 'rotation-succeeded', secretId, clientRequestToken: token, dueAt: plan.dueAt });
-    } catch (err) {
-      if (err instanceof RotationInProgressError) {
-        tracked.ownToken = undefined;
-        tracked.status.state = 'in-progress-elsewhere';
-        this.#emit({ type: 'skipped', secretId, reason: 'another process holds AWSPENDING', clientRequestToken: token });
-        return;
-      }
-      if (this.#abort.signal.aborted) return; // stopped between steps: the next run resumes
-      tracked.status.state = 'failed';
-      tracked.status.lastError = errorInfo(err);
-      // Out of window (or a permanent error): try again after the longest backoff, not every check.
-      tracked.notBefore = this.#clock.now() + this.#retry.maxMs;
-      this.#emit({ type: 'rotation-failed', secretId, clientRequestToken: token, error: tracked.status.lastError });
-      this.#reportOverdue(tracked, plan);
     }
+  }
+
+  /** After the last attempt failed: another replica's rotation, a stop, or a failure to report. */
+  #settleFailure(tracked: Tracked, plan: SecretPlan, err: unknown): void {
+    const { secretId, clientRequestToken: token } = plan;
+    if (err instanceof RotationInProgressError) {
+      tracked.ownToken = undefined;
+      tracked.status.state = 'in-progress-elsewhere';
+      this.#emit({ type: 'skipped', secretId, reason: 'another process holds AWSPENDING', clientRequestToken: token });
+      return;
+    }
+    if (this.#abort.signal.aborted) return; // stopped between steps: the next run resumes
+    tracked.status.state = 'failed';
+    tracked.status.lastError = errorInfo(err);
+    // Out of window (or a permanent error): try again after the longest backoff, not every check.
+    tracked.notBefore = this.#clock.now() + this.#retry.maxMs;
+    this.#emit({ type: 'rotation-failed', secretId, clientRequestToken: token, error: tracked.status.lastError });
+    this.#reportOverdue(tracked, plan);
   }
 
   #reportOverdue(tracked: Tracked, plan: SecretPlan): void {

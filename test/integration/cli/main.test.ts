@@ -1,0 +1,28 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { credstage, LineProcess } from './support.js';
+
+describe('credstage (the program)', () => {
+  afterEach(() => LineProcess.killAll());
+
+  it('--help lists every command and exits 0', async () => {
+    const { code, stdout, stderr } = await credstage(['--help']);
+
+    expect(code, stderr).toBe(0);
+    for (const command of ['get', 'rotate', 'schedule', 'demo']) expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it('an unknown command exits 2 with one error line and a pointer to --help', async () => {
+    const { code, stdout, stderr } = await credstage(['frobnicate']);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual(["error: unknown command 'frobnicate'", '(run with --help for usage)']);
+  });
+
+  it('a missing argument exits 2 naming it', async () => {
+    const { code, stderr } = await credstage(['get']);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain("missing required argument 'secretId'");
+  });
+});
