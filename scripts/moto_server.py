@@ -1,4 +1,4 @@
-"""Run moto's server on 127.0.0.1 with two deviations from AWS fixed.
+"""Run moto's server on 127.0.0.1 with three deviations from AWS fixed.
 
 Usage: python3 scripts/moto_server.py PORT [--exit-on-stdin-eof]
 
@@ -13,6 +13,10 @@ Real Secrets Manager never changes a version's value: a second PutSecretValue wi
 ClientRequestToken and another value fails with ResourceExistsException, which is what lets
 rotations that share a token converge. We refuse it the same way.
 
+moto's ListSecretVersionIds reports every version's CreatedDate as the time of the call (so a
+scheduler that plans from it would never find a secret due) and answers an unknown secret with
+HTTP 500. We return each version's stored creation time and ResourceNotFoundException, as AWS does.
+
 Checked against moto 5.2.1 (moto/secretsmanager/models.py).
 
 With --exit-on-stdin-eof the server exits when its stdin closes: the Node launcher keeps a pipe open,
@@ -24,7 +28,9 @@ import sys
 import threading
 
 try:
-    from moto.secretsmanager.exceptions import ResourceExistsException
+    import json
+
+    from moto.secretsmanager.exceptions import ResourceExistsException, SecretNotFoundException
     from moto.secretsmanager.models import SecretsManagerBackend
     from moto.server import main as moto_main
 except ImportError as err:
@@ -73,6 +79,23 @@ def put_secret_value(self, secret_id, secret_string, secret_binary, client_reque
 
 
 SecretsManagerBackend.put_secret_value = put_secret_value
+
+_list_secret_version_ids = SecretsManagerBackend.list_secret_version_ids
+
+
+def list_secret_version_ids(self, secret_id):
+    if not self._is_valid_identifier(secret_id):
+        raise SecretNotFoundException()
+    listed = json.loads(_list_secret_version_ids(self, secret_id))
+    versions = self.secrets[secret_id].versions
+    for version in listed["Versions"]:
+        created = versions.get(version["VersionId"], {}).get("createdate")
+        if created is not None:
+            version["CreatedDate"] = created
+    return json.dumps(listed)
+
+
+SecretsManagerBackend.list_secret_version_ids = list_secret_version_ids
 
 
 def exit_on_stdin_eof():

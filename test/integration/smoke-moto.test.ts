@@ -3,6 +3,7 @@ import {
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
@@ -101,5 +102,22 @@ describe('moto (Secrets Manager API on loopback)', () => {
     const unstaged = await client.send(new GetSecretValueCommand({ SecretId: name }));
     expect(unstaged.VersionId).toBe(v2);
     expect(unstaged.SecretString).toBe('two');
+  });
+
+  it('lists each version with the time it was created, not the time of the call', async () => {
+    // Plain moto reports the call's time as every CreatedDate; scripts/moto_server.py fixes that.
+    const { name, versionId } = await createSecret('one');
+    const read = await client.send(new GetSecretValueCommand({ SecretId: name, VersionStage: 'AWSCURRENT' }));
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // moto keeps whole seconds
+
+    const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: name }));
+
+    const version = listed.Versions!.find((v) => v.VersionId === versionId)!;
+    expect(version.CreatedDate!.getTime()).toBe(read.CreatedDate!.getTime());
+  });
+
+  it('answers ListSecretVersionIds for an unknown secret with ResourceNotFoundException', async () => {
+    const failure = await client.send(new ListSecretVersionIdsCommand({ SecretId: uniqueName() })).catch((err: unknown) => err);
+    expect((failure as Error).name).toBe('ResourceNotFoundException');
   });
 });
