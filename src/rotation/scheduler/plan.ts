@@ -55,12 +55,15 @@ export async function readSecretState(
   client: SecretsManagerLike,
   secretId: string,
   configured: RotationSchedule | undefined,
+  /** A configured window, which overrides the RotationRules' Duration. */
+  window?: string,
 ): Promise<SecretState> {
   try {
     let schedule = configured;
     if (!schedule) {
       const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
-      schedule = scheduleFromRotationRules(described.RotationRules);
+      const rules = described.RotationRules;
+      schedule = scheduleFromRotationRules(rules && window ? { ...rules, Duration: window } : rules);
       if (!schedule) throw new InvalidOptionError('schedule', `is not set for "${secretId}" and the secret has no RotationRules`);
     }
     const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }));

@@ -107,6 +107,8 @@ function errorInfo(err: unknown): { code: string; message: string } {
  */
 export class RotationScheduler {
   readonly #client: SecretsManagerLike;
+  /** The client the scheduler built itself (none when one was passed in): released by stop(). */
+  readonly #ownedClient: SecretsManagerLike | undefined;
   readonly #rotate: RotateFunction;
   readonly #checkIntervalMs: number;
   readonly #retry: Readonly<Required<BackoffOptions>>;
@@ -123,7 +125,8 @@ export class RotationScheduler {
     if (!Array.isArray(options?.secrets) || options.secrets.length === 0) {
       throw new InvalidOptionError('secrets', 'must list at least one secret');
     }
-    this.#client = options.client ?? createSecretsManagerClient({ maxAttempts: 3, ...options.clientConfig });
+    this.#ownedClient = options.client ? undefined : createSecretsManagerClient({ maxAttempts: 3, ...options.clientConfig });
+    this.#client = options.client ?? this.#ownedClient!;
     this.#rotate = options.rotate ?? defaultRotate;
     this.#checkIntervalMs = checkNumber('checkIntervalMs', options.checkIntervalMs ?? 60_000, 10);
     this.#retry = resolveBackoff('retry', options.retry, { baseMs: 30_000, factor: 2, maxMs: 600_000 });
@@ -175,6 +178,7 @@ export class RotationScheduler {
     this.#abort.abort();
     await this.#ticking;
     await Promise.allSettled(this.#tracked.map((t) => t.running));
+    this.#ownedClient?.destroy?.();
   }
 
   /**
@@ -246,7 +250,7 @@ export class RotationScheduler {
   }
 
   async #planFor(tracked: Tracked): Promise<SecretPlan> {
-    const state = await readSecretState(this.#client, tracked.config.secretId, tracked.schedule);
+    const state = await readSecretState(this.#client, tracked.config.secretId, tracked.schedule, tracked.config.window);
     const dueAt = state.schedule.nextDueAfter(state.lastRotatedAt);
     // One jitter per due time, so repeated checks agree on the start.
     if (tracked.jitter?.dueAt !== dueAt) tracked.jitter = { dueAt, value: this.#random() };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { credstage, LineProcess } from './support.js';
 
@@ -9,6 +10,14 @@ describe('credstage (the program)', () => {
 
     expect(code, stderr).toBe(0);
     for (const command of ['get', 'rotate', 'schedule', 'demo']) expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it('--version prints the version in package.json and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { code, stdout } = await credstage(['--version']);
+
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(version);
   });
 
   it('an unknown command exits 2 with one error line and a pointer to --help', async () => {

@@ -125,6 +125,15 @@ describe('RotationScheduler', () => {
     expect(plan!.windowEndsAt.getTime()).toBe(T0 + 30 * DAY + 3 * HOUR);
   });
 
+  it("lets a configured window override the RotationRules' Duration", async () => {
+    const sm = new InMemorySecretsManager({ clock: { now: () => Date.now() } });
+    await sm.send({ name: 'CreateSecret', input: { Name: ID, SecretString: 'v0' } });
+    await sm.send({ name: 'RotateSecret', input: { SecretId: ID, RotationRules: { AutomaticallyAfterDays: 30, Duration: '3h' } } });
+    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID, window: '6h' }], client: sm, rotate: fakeEngine(sm).rotate, random: () => 0 });
+    const [plan] = await scheduler.plan();
+    expect(plan!.windowEndsAt.getTime()).toBe(T0 + 30 * DAY + 6 * HOUR);
+  });
+
   it('retries a failed rotation with growing jittered delays and reports each attempt', async () => {
     let failures = 2;
     const attemptsAt: number[] = [];
