@@ -43,7 +43,7 @@ export function getCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .option('--show-value', 'also print the secret value (it will be on your screen)');
   return withAwsOptions(command).action(async (secretId: string, options: GetOptions) => {
-    const cache = new SecretCache({ clientConfig: { maxAttempts: 3, ...clientConfigFrom(options) } });
+    const cache = new SecretCache({ clientConfig: clientConfigFrom(options) });
     try {
       const selector = options.versionId ? { versionId: options.versionId } : { versionStage: options.stage };
       const version = await cache.getSecretVersion(secretId, selector);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { InvalidOptionError } from '../errors.js';
 import { parseSchedule, parseWindow } from '../rotation/scheduler/schedule.js';
-import { RotationScheduler, type ScheduledSecret, type SchedulerEvent } from '../rotation/scheduler/scheduler.js';
+import { RotationScheduler, type ScheduledRotationOptions, type ScheduledSecret, type SchedulerEvent } from '../rotation/scheduler/scheduler.js';
 import { clientConfigFrom, withAwsOptions, type AwsOptions } from './aws-options.js';
 import { EXIT, reportFailure, type CliContext } from './context.js';
 
@@ -16,6 +16,8 @@ export interface SchedulerConfigFile {
   region?: string;
   endpoint?: string;
   checkIntervalSeconds?: number;
+  /** Engine options for every secret: `tlsCAFile` (DocumentDB's global-bundle.pem), `passwordPolicy`, timeouts. */
+  rotation?: ScheduledRotationOptions;
   secrets: ScheduledSecret[];
 }
 
@@ -94,6 +96,7 @@ export function scheduleCommand(ctx: CliContext): Command {
       const config = await readSchedulerConfig(options.config);
       scheduler = new RotationScheduler({
         secrets: config.secrets,
+        ...(config.rotation === undefined ? {} : { rotation: config.rotation }),
         clientConfig: clientConfigFrom({ endpoint: options.endpoint ?? config.endpoint, region: options.region ?? config.region }),
         checkIntervalMs: (config.checkIntervalSeconds ?? 60) * 1000,
         onEvent: (event) => ctx.out(logLine(event)),
@@ -104,8 +107,15 @@ export function scheduleCommand(ctx: CliContext): Command {
         return;
       }
       const signal = await new Promise<string>((resolve) => {
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-        process.once('SIGINT', () => resolve('SIGINT'));
+        const stopOn = (name: string) => (): void => {
+          process.off('SIGTERM', onTerm);
+          process.off('SIGINT', onInt);
+          resolve(name);
+        };
+        const onTerm = stopOn('SIGTERM');
+        const onInt = stopOn('SIGINT');
+        process.once('SIGTERM', onTerm);
+        process.once('SIGINT', onInt);
         scheduler!.start();
         ctx.out(JSON.stringify({ time: new Date().toISOString(), level: 'info', event: 'started', secrets: config.secrets.length }));
       });

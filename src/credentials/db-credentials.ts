@@ -179,7 +179,9 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
         shouldRetry: ({ error }) => error instanceof KeepLooking || (error as CredstageError).retryable === true,
       });
     } catch (err) {
-      if (!(err instanceof KeepLooking) && !(err as CredstageError).retryable) throw err;
+      // Only a last look that found nothing new means "rejected"; a last look that could not reach
+      // Secrets Manager (throttled, unavailable) ends with that retryable error, not a verdict.
+      if (!(err instanceof KeepLooking)) throw err;
       throw new AuthenticationRejectedError({ secretId: this.secretId, versionId: failedId, budgetMs });
     }
   }

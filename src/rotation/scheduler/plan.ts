@@ -17,8 +17,9 @@ const TOKEN_NAMESPACE = '6c1f3c55-2a7e-4f0e-9d43-3b1a6e0c2d11';
  * rotationToken('Applications/MyApp/Redshift', Date.parse('2026-12-28T00:00:00Z'));
  * ```
  */
-export function rotationToken(secretId: string, dueAtMs: number): string {
-  return uuidv5(`${secretId}|${new Date(dueAtMs).toISOString()}`, TOKEN_NAMESPACE);
+export function rotationToken(secretId: string, dueAtMs: number, attempt = 0): string {
+  const name = `${secretId}|${new Date(dueAtMs).toISOString()}`;
+  return uuidv5(attempt === 0 ? name : `${name}|${attempt}`, TOKEN_NAMESPACE);
 }
 
 /** What the scheduler knows of one secret at one moment, from Secrets Manager. */
@@ -27,6 +28,8 @@ export interface SecretState {
   lastRotatedAt: number;
   /** An AWSPENDING version that is not AWSCURRENT: a rotation started and not finished. */
   pending: { versionId: string; createdAt: number } | undefined;
+  /** Versions that hold no stage: tokens that cannot be used again (an abandoned rotation's, say). */
+  spentVersionIds: ReadonlySet<string>;
   schedule: RotationSchedule;
 }
 
@@ -66,13 +69,14 @@ export async function readSecretState(
       schedule = scheduleFromRotationRules(rules && window ? { ...rules, Duration: window } : rules);
       if (!schedule) throw new InvalidOptionError('schedule', `is not set for "${secretId}" and the secret has no RotationRules`);
     }
-    const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }));
+    const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }));
     const versions: Array<{ VersionId: string; VersionStages?: string[]; CreatedDate?: Date }> = listed.Versions ?? [];
     const current = versions.find((v) => v.VersionStages?.includes('AWSCURRENT'));
     const pending = versions.find((v) => v.VersionStages?.includes('AWSPENDING') && !v.VersionStages.includes('AWSCURRENT'));
     return {
       lastRotatedAt: current?.CreatedDate ? new Date(current.CreatedDate).getTime() : 0,
       pending: pending && { versionId: pending.VersionId, createdAt: pending.CreatedDate ? new Date(pending.CreatedDate).getTime() : 0 },
+      spentVersionIds: new Set(versions.filter((v) => !v.VersionStages?.length).map((v) => v.VersionId)),
       schedule,
     };
   } catch (err) {
@@ -102,7 +106,11 @@ export function planSecret(secretId: string, state: SecretState, context: PlanCo
   const { schedule } = state;
   const dueAt = schedule.nextDueAfter(state.lastRotatedAt);
   const startAt = dueAt + Math.floor(jitter * (schedule.windowMs / 2));
-  const token = rotationToken(secretId, dueAt);
+  // A rotation abandoned by hand (its AWSPENDING label removed to start over) leaves its token's
+  // version behind with no stage, and a token's version can never take another value: take the
+  // next token of the same due time. Every replica sees the same versions, so they still agree.
+  let token = rotationToken(secretId, dueAt);
+  for (let attempt = 1; state.spentVersionIds.has(token); attempt++) token = rotationToken(secretId, dueAt, attempt);
   let action: PlannedAction = nowMs >= startAt ? 'rotate' : 'wait';
   let clientRequestToken = token;
   if (state.pending) {

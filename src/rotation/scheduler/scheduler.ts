@@ -2,73 +2,13 @@ import pRetry from 'p-retry';
 import { InvalidOptionError, isRetryableError, RotationInProgressError } from '../../errors.js';
 import { systemClock, type Clock, type RandomSource } from '../../internal/clock.js';
 import { checkNumber, resolveBackoff, retryDelays, type BackoffOptions } from '../../cache/options.js';
+import { emitSafely } from '../../cache/events.js';
 import { createSecretsManagerClient, type SecretsManagerLike } from '../../cache/source.js';
-import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { configuredSchedule, planSecret, readSecretState, type SecretPlan } from './plan.js';
 import type { RotationSchedule } from './schedule.js';
+import type { RotateFunction, RotationSchedulerOptions, ScheduledRotationOptions, ScheduledSecret, SchedulerEvent, SecretStatus } from './types.js';
 
-/** One secret the scheduler rotates. */
-export interface ScheduledSecret {
-  secretId: string;
-  /** `rate(N days)`, `rate(N hours)` or `cron(...)`; default: the secret's RotationRules. */
-  schedule?: string;
-  /** Window in Secrets Manager's Duration syntax (`3h`); default 1h. */
-  window?: string;
-  strategy?: 'single-user' | 'alternating-users';
-}
-
-/** What the scheduler asks of the rotation engine: one rotation with a given token. */
-export type RotateFunction = (request: {
-  secretId: string;
-  client: SecretsManagerLike;
-  clientRequestToken: string;
-  strategy?: 'single-user' | 'alternating-users' | undefined;
-  signal: AbortSignal;
-  onStep?: (step: { step: string; durationMs: number }) => void;
-}) => Promise<unknown>;
-
-/** An event from the scheduler, for structured logs. Never carries a secret value. */
-export interface SchedulerEvent {
-  type: 'rotation-started' | 'step' | 'rotation-succeeded' | 'rotation-failed' | 'retry' | 'overdue' | 'skipped' | 'error';
-  secretId: string;
-  at: Date;
-  clientRequestToken?: string | undefined;
-  dueAt?: Date | undefined;
-  step?: string | undefined;
-  durationMs?: number | undefined;
-  attempt?: number | undefined;
-  reason?: string | undefined;
-  error?: { code: string; message: string } | undefined;
-}
-
-/** Where one secret stands, from `status()`. */
-export interface SecretStatus {
-  secretId: string;
-  state: 'idle' | 'waiting' | 'rotating' | 'retrying' | 'failed' | 'in-progress-elsewhere' | 'unknown';
-  plan: SecretPlan | undefined;
-  attempts: number;
-  overdue: boolean;
-  lastSucceededAt: Date | undefined;
-  lastError: { code: string; message: string } | undefined;
-}
-
-/** Options of {@link RotationScheduler}. */
-export interface RotationSchedulerOptions {
-  secrets: ScheduledSecret[];
-  client?: SecretsManagerLike;
-  clientConfig?: SecretsManagerClientConfig;
-  /** The engine call. Default: `rotateSecret` from `credstage/rotation`. */
-  rotate?: RotateFunction;
-  /** How often schedules are checked. Default 60,000 ms. */
-  checkIntervalMs?: number;
-  /** Backoff between failed attempts within a window. Default { baseMs: 30,000, factor: 2, maxMs: 600,000 }. */
-  retry?: BackoffOptions;
-  /** An AWSPENDING younger than this is another process's rotation under way. Default 900,000 ms. */
-  inProgressGraceMs?: number;
-  clock?: Clock;
-  random?: RandomSource;
-  onEvent?: (event: SchedulerEvent) => void;
-}
+export type { RotateFunction, RotationSchedulerOptions, ScheduledRotationOptions, ScheduledSecret, SchedulerEvent, SecretStatus } from './types.js';
 
 interface Tracked {
   readonly config: ScheduledSecret;
@@ -110,6 +50,7 @@ export class RotationScheduler {
   /** The client the scheduler built itself (none when one was passed in): released by stop(). */
   readonly #ownedClient: SecretsManagerLike | undefined;
   readonly #rotate: RotateFunction;
+  readonly #rotation: ScheduledRotationOptions | undefined;
   readonly #checkIntervalMs: number;
   readonly #retry: Readonly<Required<BackoffOptions>>;
   readonly #graceMs: number;
@@ -125,9 +66,8 @@ export class RotationScheduler {
     if (!Array.isArray(options?.secrets) || options.secrets.length === 0) {
       throw new InvalidOptionError('secrets', 'must list at least one secret');
     }
-    this.#ownedClient = options.client ? undefined : createSecretsManagerClient({ maxAttempts: 3, ...options.clientConfig });
-    this.#client = options.client ?? this.#ownedClient!;
     this.#rotate = options.rotate ?? defaultRotate;
+    this.#rotation = options.rotation;
     this.#checkIntervalMs = checkNumber('checkIntervalMs', options.checkIntervalMs ?? 60_000, 10);
     this.#retry = resolveBackoff('retry', options.retry, { baseMs: 30_000, factor: 2, maxMs: 600_000 });
     this.#graceMs = checkNumber('inProgressGraceMs', options.inProgressGraceMs ?? 900_000, 0);
@@ -148,6 +88,9 @@ export class RotationScheduler {
         notBefore: 0,
       };
     });
+    // Built last: a bad option above must not leave a client behind.
+    this.#ownedClient = options.client ? undefined : createSecretsManagerClient({ maxAttempts: 3, ...options.clientConfig });
+    this.#client = options.client ?? this.#ownedClient!;
   }
 
   /**
@@ -275,6 +218,8 @@ export class RotationScheduler {
       await pRetry(
         async () => {
           await this.#rotate({
+            ...this.#rotation,
+            ...tracked.config.rotation,
             secretId,
             client: this.#client,
             clientRequestToken: token,
@@ -337,11 +282,7 @@ export class RotationScheduler {
   }
 
   #emit(event: Omit<SchedulerEvent, 'at'>): void {
-    try {
-      this.#onEvent?.({ ...event, at: new Date(this.#clock.now()) });
-    } catch {
-      // A broken listener must not stop the scheduler.
-    }
+    emitSafely(this.#onEvent, { ...event, at: new Date(this.#clock.now()) });
   }
 }
 

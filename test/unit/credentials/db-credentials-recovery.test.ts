@@ -131,7 +131,9 @@ describe('DbCredentials.recoverAfterAuthFailure, step by step', () => {
     expect(sm.callCount('GetSecretValue')).toBe(1);
   });
 
-  it('keeps looking through throttling and ends with AuthenticationRejectedError at the budget', async () => {
+  // Throttling for the whole budget is not a verdict on the password: the caller gets the
+  // retryable ThrottledError, not a permanent-looking AuthenticationRejectedError.
+  it('keeps looking through throttling and ends with the retryable ThrottledError at the budget', async () => {
     const { sm, creds } = await credentialsSetup({ recoveryBudgetMs: 5_000 });
     const failed = await creds.current();
     sm.injectFault({ command: 'GetSecretValue', error: 'ThrottlingException' });
@@ -140,8 +142,9 @@ describe('DbCredentials.recoverAfterAuthFailure, step by step', () => {
     await vi.advanceTimersByTimeAsync(5_000 + 3 * 20_000);
 
     const err = await result;
-    expect(err).toBeInstanceOf(AuthenticationRejectedError);
-    expect(err).not.toBeInstanceOf(ThrottledError);
+    expect(err).toBeInstanceOf(ThrottledError);
+    expect((err as ThrottledError).retryable).toBe(true);
+    expect(sm.callCount('GetSecretValue')).toBeGreaterThan(1); // it kept looking
   });
 });
 

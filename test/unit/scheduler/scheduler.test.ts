@@ -191,6 +191,20 @@ describe('RotationScheduler', () => {
     expect(engine.calls.map((c) => c.token)).toEqual(['other-token']);
   });
 
+  it('takes the next token of the due time when a rotation under the first was abandoned (its version left without a stage)', async () => {
+    const { sm, scheduler, engine } = await setup();
+    const abandoned = rotationToken(ID, T0 + DAY);
+    await sm.send({ name: 'PutSecretValue', input: { SecretId: ID, ClientRequestToken: abandoned, SecretString: 'x', VersionStages: ['AWSPENDING'] } });
+    await sm.send({ name: 'UpdateSecretVersionStage', input: { SecretId: ID, VersionStage: 'AWSPENDING', RemoveFromVersionId: abandoned } });
+
+    vi.setSystemTime(T0 + DAY);
+    await scheduler.tick();
+    await scheduler.idle();
+
+    expect(engine.calls.map((c) => c.token)).toEqual([rotationToken(ID, T0 + DAY, 1)]);
+    expect(rotationToken(ID, T0 + DAY, 1)).not.toBe(abandoned);
+  });
+
   it('treats RotationInProgressError as another replica rotating, not as a failure', async () => {
     const racing: RotateFunction = async () => {
       throw new RotationInProgressError({ secretId: ID, pendingVersionId: 'x' });
@@ -235,6 +249,27 @@ describe('RotationScheduler', () => {
     await stopped;
     await scheduler.stop();
     expect(events.some((e) => e.type === 'rotation-failed')).toBe(false);
+  });
+
+  it("passes engine options to each rotation, a secret's own over the scheduler's", async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const sm = new InMemorySecretsManager({ clock: { now: () => Date.now() } });
+    await sm.send({ name: 'CreateSecret', input: { Name: ID, SecretString: 'v0' } });
+    const engine = fakeEngine(sm);
+    const scheduler = new RotationScheduler({
+      secrets: [{ secretId: ID, schedule: 'rate(1 days)', rotation: { tlsCAFile: '/etc/ssl/global-bundle.pem' } }],
+      rotation: { tlsCAFile: '/etc/ssl/other.pem', connectTimeoutMs: 2_000 },
+      client: sm,
+      random: () => 0,
+      rotate: async (request) => {
+        seen.push({ tlsCAFile: request.tlsCAFile, connectTimeoutMs: request.connectTimeoutMs });
+        return engine.rotate(request);
+      },
+    });
+    vi.setSystemTime(T0 + DAY);
+    await scheduler.tick();
+    await scheduler.idle();
+    expect(seen).toEqual([{ tlsCAFile: '/etc/ssl/global-bundle.pem', connectTimeoutMs: 2_000 }]);
   });
 
   it('rejects bad options naming the field', () => {

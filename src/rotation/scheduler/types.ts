@@ -1,0 +1,76 @@
+import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import type { Clock, RandomSource } from '../../internal/clock.js';
+import type { BackoffOptions } from '../../cache/options.js';
+import type { SecretsManagerLike } from '../../cache/source.js';
+import type { RotationEngineOptions, RotationStrategyName } from '../types.js';
+import type { SecretPlan } from './plan.js';
+
+/** Options passed through to the engine for each rotation (TLS CA bundle, password rules, timeouts). */
+export type ScheduledRotationOptions = Pick<RotationEngineOptions, 'tlsCAFile' | 'passwordPolicy' | 'connectTimeoutMs' | 'queryTimeoutMs'>;
+
+/** One secret the scheduler rotates. */
+export interface ScheduledSecret {
+  secretId: string;
+  /** `rate(N days)`, `rate(N hours)` or `cron(...)`; default: the secret's RotationRules. */
+  schedule?: string;
+  /** Window in Secrets Manager's Duration syntax (`3h`); default 1h. */
+  window?: string;
+  strategy?: RotationStrategyName;
+  /** Engine options for this secret, over the scheduler's `rotation` (e.g. DocumentDB's `tlsCAFile`). */
+  rotation?: ScheduledRotationOptions;
+}
+
+/** What the scheduler asks of the rotation engine: one rotation with a given token. */
+export type RotateFunction = (request: ScheduledRotationOptions & {
+  secretId: string;
+  client: SecretsManagerLike;
+  clientRequestToken: string;
+  strategy?: RotationStrategyName | undefined;
+  signal: AbortSignal;
+  onStep?: (step: { step: string; durationMs: number }) => void;
+}) => Promise<unknown>;
+
+/** An event from the scheduler, for structured logs. Never carries a secret value. */
+export interface SchedulerEvent {
+  type: 'rotation-started' | 'step' | 'rotation-succeeded' | 'rotation-failed' | 'retry' | 'overdue' | 'skipped' | 'error';
+  secretId: string;
+  at: Date;
+  clientRequestToken?: string | undefined;
+  dueAt?: Date | undefined;
+  step?: string | undefined;
+  durationMs?: number | undefined;
+  attempt?: number | undefined;
+  reason?: string | undefined;
+  error?: { code: string; message: string } | undefined;
+}
+
+/** Where one secret stands, from `status()`. */
+export interface SecretStatus {
+  secretId: string;
+  state: 'idle' | 'waiting' | 'rotating' | 'retrying' | 'failed' | 'in-progress-elsewhere' | 'unknown';
+  plan: SecretPlan | undefined;
+  attempts: number;
+  overdue: boolean;
+  lastSucceededAt: Date | undefined;
+  lastError: { code: string; message: string } | undefined;
+}
+
+/** Options of {@link RotationScheduler}. */
+export interface RotationSchedulerOptions {
+  secrets: ScheduledSecret[];
+  client?: SecretsManagerLike;
+  clientConfig?: SecretsManagerClientConfig;
+  /** The engine call. Default: `rotateSecret` from `credstage/rotation`. */
+  rotate?: RotateFunction;
+  /** Engine options for every secret (each secret's `rotation` overrides them). */
+  rotation?: ScheduledRotationOptions;
+  /** How often schedules are checked. Default 60,000 ms. */
+  checkIntervalMs?: number;
+  /** Backoff between failed attempts within a window. Default { baseMs: 30,000, factor: 2, maxMs: 600,000 }. */
+  retry?: BackoffOptions;
+  /** An AWSPENDING younger than this is another process's rotation under way. Default 900,000 ms. */
+  inProgressGraceMs?: number;
+  clock?: Clock;
+  random?: RandomSource;
+  onEvent?: (event: SchedulerEvent) => void;
+}
