@@ -38,7 +38,7 @@ export interface SecretCacheOptions {
   maxAttempts?: number;
   /** The time source. Default `Date.now`. */
   clock?: Clock;
-  /** The random source for jitter. Default `Math.random`. */
+  /** The random source of the TTL jitter. Default `Math.random`. (Retry delays are jittered by p-retry with `Math.random`.) */
   random?: RandomSource;
   /** Called with every cache event. Must not throw (a throw is ignored). */
   onEvent?: (event: CacheEvent) => void;
@@ -56,6 +56,14 @@ export interface CacheConfig {
   readonly onEvent: ((event: CacheEvent) => void) | undefined;
 }
 
+/**
+ * The defaults of {@link SecretCacheOptions}, frozen; the README gives the reason for each.
+ *
+ * @example
+ * ```ts
+ * new SecretCache({ ttlMs: CACHE_DEFAULTS.ttlMs * 2 });
+ * ```
+ */
 export const CACHE_DEFAULTS = Object.freeze({
   ttlMs: 300_000,
   maxEntries: 1024,

@@ -1,8 +1,31 @@
 import { defineHidden, redactInstances } from '../internal/redact.js';
 
-/** The version stages Secrets Manager itself manages during rotation. */
+/**
+ * The stage of the version in use. The default of every read.
+ *
+ * @example
+ * ```ts
+ * await cache.getSecretVersion(id, { versionStage: AWSCURRENT });
+ * ```
+ */
 export const AWSCURRENT = 'AWSCURRENT';
+/**
+ * The stage of the version a rotation is installing (between createSecret and finishSecret).
+ *
+ * @example
+ * ```ts
+ * await cache.getSecretVersion(id, { versionStage: AWSPENDING });
+ * ```
+ */
 export const AWSPENDING = 'AWSPENDING';
+/**
+ * The stage of the version AWSCURRENT held before the last rotation; it moves with AWSCURRENT.
+ *
+ * @example
+ * ```ts
+ * await cache.getSecretVersion(id, { versionStage: AWSPREVIOUS });
+ * ```
+ */
 export const AWSPREVIOUS = 'AWSPREVIOUS';
 
 /** Which version of a secret to read: a stage label (default AWSCURRENT) or a version id. */

@@ -5,7 +5,15 @@ import type { SecretVersion } from '../cache/secret-version.js';
 /** The `engine` values credstage connects to. */
 export type DatabaseEngine = 'mongo' | 'redshift' | 'postgres';
 
-/** The largest SecretString Secrets Manager stores. */
+/**
+ * The largest SecretString Secrets Manager stores, in bytes; a larger value is refused as an
+ * InvalidSecretFormatError.
+ *
+ * @example
+ * ```ts
+ * if (Buffer.byteLength(text) > MAX_SECRET_BYTES) throw new Error('too large for Secrets Manager');
+ * ```
+ */
 export const MAX_SECRET_BYTES = 65_536;
 
 /** Fields shared by every database secret. `password` is readable but hidden from logs. */

@@ -13,7 +13,12 @@ import { liveHandle } from './handles.js';
  * credentials, the client finds the ones it now wants (AWSCURRENT refreshed, else AWSPENDING),
  * opens a new MongoClient with them, closes the old one once its operations are done, and runs
  * again every operation that failed before reaching the server. An operation that may have
- * reached the server is never run twice: its error reaches the app.
+ * reached the server is never run twice: its error reaches the app. After a
+ * MongoBulkWriteError, a `bulkWrite` or `insertMany` runs again only when it held nothing but
+ * acknowledged inserts and the error's result shows that no batch took effect (an update or
+ * delete that matched nothing leaves no trace in the result).
+ * A legacy bulk (`initializeOrderedBulkOp`) stays on the MongoClient it was made on until its
+ * `execute()` settles and is not retried: prefer `collection.bulkWrite`.
  *
  * Create it with {@link getDocumentDbClient}.
  *

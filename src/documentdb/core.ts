@@ -16,6 +16,13 @@ export const FOLLOW_CHECK_INTERVAL_MS = 1_000;
 const TRANSIENT_BACKOFF_MS = { baseMs: 25, maxMs: 500 };
 const REJECTED_MEMORY = 16;
 
+/** The driver's error code, else the Node error code of its cause (`ECONNREFUSED`). */
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'number' || typeof code === 'string' ? String(code) : undefined;
+}
+
 /** Counters of a client since it was created. */
 export interface DocumentDbClientStats {
   /** Number of the MongoClient in use: 1 for the first; every MongoClient built counts, also one whose login failed. */
@@ -222,12 +229,17 @@ export class ClientCore {
     const client = this.#config.createMongoClient ? this.#config.createMongoClient(url, options) : new MongoClient(url, options);
     const generation = new Generation(++this.#numbers, client, secret, (closed) => this.#onClosed(closed));
     this.#open.add(generation);
+    const login = { type: 'login', secretId: this.secretId, versionId: secret.versionId, username: secret.username, host: secret.host, port: secret.port } as const;
+    const startedAt = performance.now();
     try {
       await client.connect();
     } catch (err) {
+      const outcome = classifyFailure(err) === 'auth' ? 'rejected' : 'error';
+      this.#emit({ ...login, outcome, durationMs: performance.now() - startedAt, errorCode: errorCode(err) });
       await generation.close();
       throw err;
     }
+    this.#emit({ ...login, outcome: 'ok', durationMs: performance.now() - startedAt });
     return generation;
   }
 

@@ -24,6 +24,56 @@ function hasLabel(err: DriverErrorLike, label: string): boolean {
   return Array.isArray(err.errorLabels) && err.errorLabels.includes(label);
 }
 
+/** The parts of the driver's BulkWriteResult that show whether any batch of a bulk write ran. */
+interface BulkResultLike {
+  insertedCount?: unknown;
+  matchedCount?: unknown;
+  modifiedCount?: unknown;
+  deletedCount?: unknown;
+  upsertedCount?: unknown;
+  hasWriteErrors?: () => boolean;
+  getRawResponse?: () => { writeErrors?: unknown; writeConcernErrors?: unknown; upserted?: unknown };
+}
+
+/** Errors of bulk writes whose result cannot show every batch that ran (see {@link markPossiblyApplied}). */
+const possiblyApplied = new WeakSet<object>();
+
+/**
+ * Records that `err` comes from a bulk write whose result may hide batches that ran: updates
+ * and deletes that matched nothing, or unacknowledged (`w: 0`) writes, leave every count at 0.
+ * Such an error is never retried.
+ *
+ * @example
+ * ```ts
+ * promise.catch((err) => { markPossiblyApplied(err); throw err; });
+ * ```
+ */
+export function markPossiblyApplied(err: unknown): void {
+  if (err !== null && typeof err === 'object') possiblyApplied.add(err);
+}
+
+function isEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
+}
+
+/**
+ * A MongoBulkWriteError copies the labels and code of the error that stopped its batch, so a
+ * later batch failing at checkout looks like a failure before the server, while the earlier
+ * batches are committed. Only a result that shows no batch took effect lets it be retried;
+ * no result at all does not.
+ */
+function bulkShowsNoProgress(err: DriverErrorLike & { result?: unknown; writeErrors?: unknown }): boolean {
+  if (possiblyApplied.has(err)) return false;
+  const result = err.result as BulkResultLike | undefined;
+  if (result === null || typeof result !== 'object') return false;
+  const counts = [result.insertedCount, result.matchedCount, result.modifiedCount, result.deletedCount, result.upsertedCount];
+  if (!counts.every((count) => count === 0)) return false;
+  if (typeof result.hasWriteErrors !== 'function' || result.hasWriteErrors()) return false;
+  if (err.writeErrors !== undefined && !isEmptyList(err.writeErrors)) return false;
+  const raw = typeof result.getRawResponse === 'function' ? result.getRawResponse() : undefined;
+  return raw !== undefined && isEmptyList(raw.writeErrors) && isEmptyList(raw.writeConcernErrors) && isEmptyList(raw.upserted);
+}
+
 function isNetworkError(err: DriverErrorLike): boolean {
   return typeof err.name === 'string' && err.name.startsWith('MongoNetwork');
 }
@@ -32,7 +82,8 @@ function isNetworkError(err: DriverErrorLike): boolean {
  * True when the error proves the operation was never sent: the driver labels errors of the
  * connection handshake (authentication included) `HandshakeError`; a pool that was cleared
  * fails its waiting checkouts with a PoolClearedError (`PoolRequestedRetry`); a refused TCP
- * connection or a network error flagged `beforeHandshake` happened before any command.
+ * connection or a network error flagged `beforeHandshake` happened before any command. A bulk
+ * write error counts only when its result shows that no batch took effect.
  *
  * @example
  * ```ts
@@ -42,6 +93,8 @@ function isNetworkError(err: DriverErrorLike): boolean {
 export function failedBeforeServer(err: unknown): boolean {
   if (err === null || typeof err !== 'object') return false;
   const e = err as DriverErrorLike;
+  if (possiblyApplied.has(e)) return false;
+  if (e.name === 'MongoBulkWriteError' && !bulkShowsNoProgress(e)) return false;
   if (hasLabel(e, 'HandshakeError') || hasLabel(e, 'PoolRequestedRetry') || e.name === 'MongoPoolClearedError') return true;
   if (!isNetworkError(e)) return false;
   if (e.beforeHandshake === true) return true;

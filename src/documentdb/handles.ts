@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { Admin } from 'mongodb';
 import type { ClientCore } from './core.js';
 import { retryingCursor, type CursorLike } from './cursor.js';
+import { markPossiblyApplied } from './failures.js';
 import type { Generation } from './generation.js';
 
 /** Resolves a handle (Db, Collection, Admin) on one generation's MongoClient. */
@@ -33,6 +34,31 @@ function isChangeStream(value: unknown): value is { once(event: 'close', listene
   return isObject(value) && 'resumeToken' in value && typeof value.once === 'function';
 }
 
+/** A legacy bulk (initializeOrderedBulkOp / initializeUnorderedBulkOp): built up, then `execute()`d. */
+function isLegacyBulk(value: unknown): value is { execute: Method } {
+  return isObject(value) && typeof value.execute === 'function' && typeof value.raw === 'function' && typeof value.find === 'function';
+}
+
+/**
+ * True when a failed `bulkWrite`/`insertMany` could have run batches its error's result does
+ * not show: an update or delete that matched nothing leaves every count at 0, and so does any
+ * write with `w: 0`. Only inserts, acknowledged, are sure to count every batch that ran.
+ */
+function bulkMayHideProgress(prop: PropertyKey, args: unknown[], handle: object): boolean {
+  if (prop !== 'bulkWrite' && prop !== 'insertMany') return false;
+  const options = isObject(args[1]) ? (args[1] as { w?: unknown; writeConcern?: { w?: unknown } }) : {};
+  const defaults = (handle as { writeConcern?: { w?: unknown } }).writeConcern;
+  if (options.w === 0 || options.writeConcern?.w === 0 || defaults?.w === 0) return true;
+  if (prop === 'insertMany') return false;
+  const ops = args[0];
+  return !Array.isArray(ops) || !ops.every((op) => isObject(op) && Object.keys(op).length === 1 && 'insertOne' in op);
+}
+
+function markBulkError(err: unknown): never {
+  if (isObject(err) && err.name === 'MongoBulkWriteError') markPossiblyApplied(err);
+  throw err;
+}
+
 /**
  * A stand-in for a Db, Collection or Admin that resolves the real one on the live MongoClient
  * at each use, so handles taken before a credential switch keep working after it. Its target
@@ -58,7 +84,13 @@ export function liveHandle<T extends object>(core: ClientCore, resolve: Resolve,
       const current = core.closed ? memo! : on(core.live);
       const value: unknown = Reflect.get(current, prop, current);
       if (typeof value !== 'function' || prop === 'constructor') return value;
-      return (...args: unknown[]) => invoke(core, (generation) => (on(generation) as Record<PropertyKey, Method>)[prop]!(...args));
+      return (...args: unknown[]) => {
+        const hidesProgress = bulkMayHideProgress(prop, args, current);
+        return invoke(core, (generation) => {
+          const result = (on(generation) as Record<PropertyKey, Method>)[prop]!(...args);
+          return hidesProgress && isPromiseLike(result) ? Promise.resolve(result).catch(markBulkError) : result;
+        });
+      };
     },
     set(_target, prop, value) {
       const current = on(core.live);
@@ -70,7 +102,8 @@ export function liveHandle<T extends object>(core: ClientCore, resolve: Resolve,
 /**
  * Runs one method call on the live generation and shapes its result: promises are awaited
  * with retries of failures before the server, cursors become retrying cursors, Db, Collection
- * and Admin objects become live handles; anything else is returned as it is.
+ * and Admin objects become live handles, legacy bulks hold their MongoClient until executed;
+ * anything else is returned as it is.
  */
 function invoke(core: ClientCore, call: (generation: Generation) => unknown): unknown {
   let generation: Generation;
@@ -96,12 +129,36 @@ function invoke(core: ClientCore, call: (generation: Generation) => unknown): un
       result.once('close', generation.holdForCursor());
       return result;
     }
+    if (isLegacyBulk(result)) return holdUntilExecuted(result, generation.holdForCursor());
     const label = handleLabel(result);
     if (label !== undefined) return liveHandle(core, (g) => call(g) as object, label);
     return result;
   } finally {
     generation.release();
   }
+}
+
+/**
+ * A legacy bulk belongs to the MongoClient it was made on and cannot move: keep that client
+ * open until `execute()` settles (a retired one closes at the latest after the cursor grace, for
+ * a bulk never executed). `execute()` is not retried; `collection.bulkWrite` is, when nothing ran.
+ */
+function holdUntilExecuted<B extends { execute: Method }>(bulk: B, release: () => void): B {
+  const execute = bulk.execute;
+  // An own property, so `execute()` reached through any chain (`bulk.find(q).updateOne(u)`) still releases.
+  Object.defineProperty(bulk, 'execute', {
+    configurable: true,
+    writable: true,
+    value: (...args: unknown[]): Promise<unknown> => {
+      try {
+        return Promise.resolve(execute.apply(bulk, args)).finally(release);
+      } catch (err) {
+        release();
+        return Promise.reject(err);
+      }
+    },
+  });
+  return bulk;
 }
 
 function handleLabel(value: unknown): string | undefined {

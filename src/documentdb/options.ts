@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
-import { InvalidOptionError, InvalidSecretFormatError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import { systemClock, type Clock, type RandomSource } from '../internal/clock.js';
+import { mongoUrl } from '../internal/mongo-url.js';
 import { checkNumber } from '../cache/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
 import type { SecretsManagerLike } from '../cache/source.js';
@@ -34,9 +35,9 @@ export interface DocumentDbClientOptions {
   /** How long an operation may spend finding working credentials after a rejection. Default 30,000 ms. */
   recoveryBudgetMs?: number;
   /**
-   * Called with switch, retry and `auth-recovery` events, and with the cache's events when the
-   * client builds its own cache (a cache passed in reports to its own `onEvent`). Never
-   * receives a password; must not throw (a throw is ignored).
+   * Called with `login` (one per MongoClient built), switch, retry and `auth-recovery` events,
+   * and with the cache's events when the client builds its own cache (a cache passed in reports
+   * to its own `onEvent`). Never receives a password; must not throw (a throw is ignored).
    */
   onEvent?: (event: DocumentDbClientEvent) => void;
   /** Builds each MongoClient. Default `new MongoClient(url, options)`. */
@@ -146,22 +147,6 @@ export function resolveDocumentDbOptions(options: DocumentDbClientOptions): Docu
   });
 }
 
-// A hostname, an IPv4 address or a bracketed IPv6 address: nothing that could reshape the URI.
-const HOST_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$/;
-
-function uriHost(secret: DocumentDbSecret): string {
-  const host = /^[0-9A-Fa-f:]+$/.test(secret.host) && secret.host.includes(':') ? `[${secret.host}]` : secret.host;
-  if (!HOST_PATTERN.test(host)) {
-    throw new InvalidSecretFormatError({
-      secretId: secret.secretId,
-      versionId: secret.versionId,
-      field: 'host',
-      problem: 'must be a hostname or an IP address',
-    });
-  }
-  return host;
-}
-
 /**
  * The URI and MongoClient options for one secret version. The URI holds only host and port:
  * the username and password go in as `auth`, so no character of a password needs escaping.
@@ -181,5 +166,5 @@ export function mongoSettings(secret: DocumentDbSecret, config: DocumentDbClient
     ...overrides,
     auth: { username: secret.username, password: secret.password },
   };
-  return { url: `mongodb://${uriHost(secret)}:${secret.port}/`, options };
+  return { url: mongoUrl(secret.host, secret.port, secret), options };
 }

@@ -53,13 +53,17 @@ export async function rotateSecret(options: RotateSecretOptions): Promise<Rotati
   const secrets = new KnownSecrets();
   const startedAt = config.clock.now();
   try {
-    let token: string;
+    let resumed: string | undefined;
     try {
-      token = explicit ?? (await tokenToResume(sm, resumeAfterMs, config.clock)) ?? newToken();
+      resumed = explicit === undefined ? await tokenToResume(sm, resumeAfterMs, config.clock) : undefined;
     } catch (err) {
       throw toStepError(err, { step: 'createSecret', secretId, clientRequestToken: explicit }, secrets);
     }
-    const ctx: StepContext = { sm, secretId, token, config, selfHosted: true, freshToken: token !== explicit, secrets };
+    const token = explicit ?? resumed ?? newToken();
+    // Only a token made up here is known to name no version: a resumed one names the pending
+    // version, which createSecret must find again even if the label moved in the meantime.
+    const freshToken = explicit === undefined && resumed === undefined;
+    const ctx: StepContext = { sm, secretId, token, config, selfHosted: true, freshToken, secrets };
     const steps: StepReport[] = [];
     let oldVersionId: string | undefined;
     for (const step of ROTATION_STEPS) {

@@ -4,28 +4,51 @@ import { REDACTED } from '../internal/redact.js';
 import type { RotationStepName } from './types.js';
 
 /**
+ * The forms in which a message might quote `value`: as is; as the body of a SQL literal
+ * (pg's `escapeLiteral` doubles quotes and backslashes; a server may echo either doubling on its
+ * own); inside a JSON string; percent-encoded in a URL. Longest first, so that redacting one form
+ * never leaves part of a longer one behind.
+ */
+function quotedForms(value: string): string[] {
+  const quotesDoubled = value.replaceAll("'", "''");
+  const forms = new Set([
+    value,
+    quotesDoubled,
+    value.replaceAll('\\', '\\\\'),
+    quotesDoubled.replaceAll('\\', '\\\\'),
+    JSON.stringify(value).slice(1, -1),
+    encodeURIComponent(value),
+  ]);
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/**
  * The passwords a rotation has seen (current, previous, pending, master), so that anything it
- * throws can be checked for them. Driver errors are not expected to quote a password, but a
- * rotation engine is the one place where a slip would leak every credential at once.
+ * throws can be checked for them, quoted or escaped as a database or driver message might quote
+ * them. Driver errors are not expected to quote a password, but a rotation engine is the one
+ * place where a slip would leak every credential at once.
  */
 export class KnownSecrets {
+  /** Every form of every known secret, longest first. */
+  #forms: string[] = [];
   readonly #values = new Set<string>();
 
   add(value: string | undefined): void {
-    if (value) this.#values.add(value);
+    if (!value || this.#values.has(value)) return;
+    this.#values.add(value);
+    this.#forms = [...new Set([...this.#forms, ...quotedForms(value)])].sort((a, b) => b.length - a.length);
   }
 
-  /** `text` with every known secret replaced by `[redacted]`. */
+  /** `text` with every known secret, in any of its quoted forms, replaced by `[redacted]`. */
   redact(text: string): string {
     let out = text;
-    for (const value of this.#values) out = out.split(value).join(REDACTED);
+    for (const form of this.#forms) out = out.split(form).join(REDACTED);
     return out;
   }
 
-  /** True when `text` contains a known secret. */
+  /** True when `text` contains a known secret, in any of its quoted forms. */
   leaksInto(text: string): boolean {
-    for (const value of this.#values) if (text.includes(value)) return true;
-    return false;
+    return this.#forms.some((form) => text.includes(form));
   }
 }
 

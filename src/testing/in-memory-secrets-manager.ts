@@ -44,7 +44,14 @@ export interface RecordedCall {
   input: Record<string, any>;
 }
 
-/** An error shaped like the AWS SDK's service exceptions (`name`, `$fault`, `$metadata`). */
+/**
+ * An error shaped like the AWS SDK's service exceptions (`name`, `$fault`, `$metadata`).
+ *
+ * @example
+ * ```ts
+ * sm.injectFault({ command: 'GetSecretValue', error: new FakeServiceError('DecryptionFailure', 'no kms:Decrypt') });
+ * ```
+ */
 export class FakeServiceError extends Error {
   readonly $fault: 'client' | 'server';
   readonly $metadata: { httpStatusCode: number };

@@ -1,6 +1,13 @@
 import { randomInt } from 'node:crypto';
 
-/** The punctuation GetRandomPassword draws from. */
+/**
+ * The punctuation GetRandomPassword draws from.
+ *
+ * @example
+ * ```ts
+ * const hasPunctuation = [...password].some((c) => PUNCTUATION.includes(c));
+ * ```
+ */
 export const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
@@ -22,6 +29,11 @@ export interface RandomPasswordInput {
  * A password with GetRandomPassword's rules (length 32 by default, every included type
  * present by default), drawn with `crypto.randomInt`. Returns undefined where the rules
  * leave no character to draw from or the length cannot hold every required type.
+ *
+ * @example
+ * ```ts
+ * randomPassword({ PasswordLength: 20, ExcludeCharacters: '/@"\'\\' });
+ * ```
  */
 export function randomPassword(input: RandomPasswordInput): string | undefined {
   const length = input.PasswordLength ?? 32;

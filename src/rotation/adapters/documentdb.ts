@@ -1,6 +1,7 @@
-import { MongoClient, type Document } from 'mongodb';
+import { MongoClient, type Document, type MongoClientOptions } from 'mongodb';
 import { isAuthenticationError } from '../../credentials/auth-errors.js';
 import type { DatabaseSecret } from '../../credentials/parse.js';
+import { mongoUrl } from '../../internal/mongo-url.js';
 import type { AdapterConnectOptions, DatabaseAdapter, DatabaseSession } from './types.js';
 
 /** MongoDB's Unauthorized: the server knows who you are and refuses the action. */
@@ -9,10 +10,14 @@ const UNAUTHORIZED = 13;
 const USER_EXISTS = 51003;
 const PROBE_COLLECTION = 'credstage_rotation_probe';
 
-function connectTo(secret: DatabaseSecret, connect: AdapterConnectOptions): MongoClient {
-  const host = secret.host.includes(':') ? `[${secret.host}]` : secret.host;
-  // Credentials go in the options, never in the URL, so no error or log shows them.
-  return new MongoClient(`mongodb://${host}:${secret.port}/`, {
+/**
+ * The URI and options the adapter connects with. The URI holds only the checked host and port
+ * (a host from the secret cannot add URI options); credentials go in the options, never in the
+ * URL, so no error or log shows them.
+ */
+export function adapterMongoSettings(secret: DatabaseSecret, connect: AdapterConnectOptions): { url: string; options: MongoClientOptions } {
+  const url = mongoUrl(secret.host, secret.port, secret);
+  const options: MongoClientOptions = {
     auth: { username: secret.username, password: secret.password },
     authSource: 'admin',
     // The cluster endpoint points at the primary, where user management must run.
@@ -26,7 +31,13 @@ function connectTo(secret: DatabaseSecret, connect: AdapterConnectOptions): Mong
     retryWrites: false,
     maxPoolSize: 1,
     appName: 'credstage-rotation',
-  });
+  };
+  return { url, options };
+}
+
+function connectTo(secret: DatabaseSecret, connect: AdapterConnectOptions): MongoClient {
+  const { url, options } = adapterMongoSettings(secret, connect);
+  return new MongoClient(url, options);
 }
 
 /**

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { isAuthenticationError } from '../../credentials/auth-errors.js';
 import type { DatabaseSecret } from '../../credentials/parse.js';
+import { scramSha256Verifier } from './scram.js';
 import type { AdapterConnectOptions, DatabaseAdapter, DatabaseSession } from './types.js';
 
 /** duplicate_object: CREATE ROLE/USER of a name that exists. */
@@ -39,37 +40,59 @@ async function openClient(secret: DatabaseSecret, connect: AdapterConnectOptions
   }
 }
 
+/** PostgreSQL 10: the first to store a SCRAM verifier given as the password as is (9.6 would take it for the password). */
+const FIRST_SCRAM_VERSION_NUM = 100_000;
+
 /**
- * `ALTER USER ... PASSWORD` is a utility statement: PostgreSQL cannot bind parameters in it, so
- * the password travels as a literal quoted by pg's `escapeLiteral` (doubled quotes, and an E''
- * string with doubled backslashes where there is a backslash), and the name as an identifier
- * quoted by `escapeIdentifier`. Nothing in either can end the literal or the identifier.
+ * The `PASSWORD '...'` clause of `ALTER USER` / `CREATE ROLE`. These are utility statements:
+ * PostgreSQL cannot bind parameters in them, so whatever follows PASSWORD is statement text,
+ * quoted by pg's `escapeLiteral` (doubled quotes, and an E'' string with doubled backslashes
+ * where there is a backslash). Nothing in it can end the literal.
+ *
+ * - PostgreSQL (RDS, Aurora): the text is the SCRAM-SHA-256 verifier of the password, computed
+ *   here, never the password. Statement text reaches the wire in the clear without TLS, and the
+ *   server log with the statement of a failed ALTER (`log_min_error_statement` is `error` by
+ *   default, and a concurrent change of one role fails with "tuple concurrently updated").
+ *   PostgreSQL stores the verifier as is whatever `password_encryption` says, so clients of the
+ *   user must speak SCRAM-SHA-256 (libpq and JDBC since PostgreSQL 10, node-postgres since 7).
+ *   A password outside printable ASCII, or a server older than 10, gets the literal.
+ * - Redshift: it stores no SCRAM verifiers, so the literal password goes (Redshift also takes
+ *   an `md5`/`sha256` hash there; not used, as it cannot be tested without Redshift). Keep `ssl`
+ *   on for Redshift secrets so the statement travels encrypted.
  */
-function passwordClause(client: pg.Client, password: string): string {
+async function passwordClause(client: pg.Client, dialect: Dialect, password: string, verifiersStored: () => Promise<boolean>): Promise<string> {
+  const verifier = dialect === 'postgres' ? scramSha256Verifier(password) : undefined;
+  if (verifier !== undefined && (await verifiersStored())) return `PASSWORD ${client.escapeLiteral(verifier)}`;
   return `PASSWORD ${client.escapeLiteral(password)}`;
 }
 
 function session(client: pg.Client, dialect: Dialect): DatabaseSession {
   const id = (name: string): string => client.escapeIdentifier(name);
   let closing: Promise<void> | undefined;
+  let scram: Promise<boolean> | undefined;
+  const verifiersStored = (): Promise<boolean> =>
+    (scram ??= client
+      .query<{ server_version_num: string }>('SHOW server_version_num')
+      .then((out) => Number(out.rows[0]?.server_version_num) >= FIRST_SCRAM_VERSION_NUM));
+  const password = (value: string): Promise<string> => passwordClause(client, dialect, value, verifiersStored);
   return {
-    async setPassword(username, password) {
-      await client.query(`ALTER USER ${id(username)} WITH ${passwordClause(client, password)}`);
+    async setPassword(username, value) {
+      await client.query(`ALTER USER ${id(username)} WITH ${await password(value)}`);
     },
     async userExists(username) {
       const out = await client.query('SELECT 1 FROM pg_catalog.pg_user WHERE usename = $1', [username]);
       return (out.rowCount ?? 0) > 0;
     },
-    async createUserLike(username, password, template) {
+    async createUserLike(username, value, template) {
       // One transaction: a crash must not leave a user without its privileges, which a later run
       // would find, take as ready, and only re-password.
       await client.query('BEGIN');
       try {
         if (dialect === 'postgres') {
-          await client.query(`CREATE ROLE ${id(username)} WITH LOGIN ${passwordClause(client, password)}`);
+          await client.query(`CREATE ROLE ${id(username)} WITH LOGIN ${await password(value)}`);
           await client.query(`GRANT ${id(template)} TO ${id(username)}`);
         } else {
-          await client.query(`CREATE USER ${id(username)} ${passwordClause(client, password)}`);
+          await client.query(`CREATE USER ${id(username)} ${await password(value)}`);
           const groups = await client.query<{ groname: string }>(
             'SELECT groname FROM pg_catalog.pg_group WHERE (SELECT usesysid FROM pg_catalog.pg_user WHERE usename = $1) = ANY(grolist)',
             [template],
@@ -100,6 +123,10 @@ function session(client: pg.Client, dialect: Dialect): DatabaseSession {
  * - Redshift: users are not roles there and cannot be granted to each other, so the clone joins
  *   every group the user is in (`ALTER GROUP g ADD USER app_clone`). Privileges granted to the
  *   user directly are not copied: grant them to a group.
+ *
+ * New passwords reach PostgreSQL as SCRAM-SHA-256 verifiers computed here, never as text the
+ * server could log; Redshift has no such form and gets the password itself in the statement,
+ * so Redshift secrets should keep `ssl` on (see `passwordClause`).
  *
  * @example
  * ```ts
