@@ -11,20 +11,28 @@ export interface Target {
 // Secret names and ARNs cannot contain NUL, so it separates the parts of a key unambiguously.
 export const SEP = '\u0000';
 
-/** The key and request of a lookup; checks the secret id and the selector. */
-export function targetOf(secretId: string, opts: VersionSelector | undefined): Target {
+/**
+ * The cache key of a lookup; checks the secret id and the selector. The default stage
+ * (AWSCURRENT, named or not) keys by the bare id, so the commonest lookup builds no string.
+ */
+export function keyOf(secretId: string, opts: VersionSelector | undefined): string {
   if (typeof secretId !== 'string' || secretId.length === 0) {
     throw new InvalidOptionError('secretId', 'must be a non-empty string');
   }
-  const versionId = opts?.versionId;
-  const versionStage = opts?.versionStage;
-  if (versionId !== undefined && versionStage !== undefined) {
-    throw new InvalidOptionError('versionStage', 'cannot be combined with versionId');
+  if (opts === undefined) return secretId;
+  const { versionId, versionStage } = opts;
+  if (versionId !== undefined) {
+    if (versionStage !== undefined) throw new InvalidOptionError('versionStage', 'cannot be combined with versionId');
+    return `${secretId}${SEP}id${SEP}${versionId}`;
   }
-  if (versionId !== undefined) return { key: `${secretId}${SEP}id${SEP}${versionId}`, secretId, selector: { versionId } };
-  const stage = versionStage ?? AWSCURRENT;
-  // The default stage keys by the bare id: the commonest lookup builds no string.
-  return { key: stage === AWSCURRENT ? secretId : `${secretId}${SEP}${stage}`, secretId, selector: { versionStage: stage } };
+  return versionStage === undefined || versionStage === AWSCURRENT ? secretId : `${secretId}${SEP}${versionStage}`;
+}
+
+/** The key and request of a lookup; built only when a request or an event needs it. */
+export function targetOf(secretId: string, opts: VersionSelector | undefined): Target {
+  const key = keyOf(secretId, opts);
+  const selector = opts?.versionId !== undefined ? { versionId: opts.versionId } : { versionStage: opts?.versionStage ?? AWSCURRENT };
+  return { key, secretId, selector };
 }
 
 /** Freezes a parsed JSON value and everything in it, so callers sharing it cannot change it. */

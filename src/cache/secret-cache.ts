@@ -4,7 +4,7 @@ import { ClosedError, fromSdkError, InvalidSecretFormatError } from '../errors.j
 import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js';
 import { emitSafely, type CacheEvent } from './events.js';
 import { resolveCacheConfig, retryDelays, type CacheConfig, type SecretCacheOptions } from './options.js';
-import { deepFreeze, SEP, targetOf, type Target } from './keys.js';
+import { deepFreeze, keyOf, SEP, targetOf, type Target } from './keys.js';
 import type { SecretVersion, VersionSelector } from './secret-version.js';
 import { createSecretsManagerClient, SecretsManagerSource, type SecretsManagerLike, type SecretSource } from './source.js';
 
@@ -233,10 +233,10 @@ export class SecretCache {
     this.#ownedClient?.destroy?.();
   }
 
-  /** The hit path: everything here runs on every call, so it allocates nothing on a hit. */
+  /** The hit path: everything here runs on every call; a hit allocates nothing but a non-default stage's key. */
   #entry(secretId: string, opts: VersionSelector | undefined): Entry | Promise<Entry> {
     if (this.#closed) throw new ClosedError('SecretCache');
-    const key = opts === undefined && typeof secretId === 'string' && secretId !== '' ? secretId : targetOf(secretId, opts).key;
+    const key = keyOf(secretId, opts);
     const entry = this.#store.get(key);
     if (entry !== undefined) {
       const now = this.#hitClock.now();
