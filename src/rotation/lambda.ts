@@ -51,7 +51,8 @@ async function checkedStep(ctx: StepContext, step: RotationStepName, requireRota
   if (!stages.includes(AWSPENDING) && !stages.includes(AWSCURRENT) && !creating) {
     throw stepFailure(w, `version ${ctx.token} is not set as AWSPENDING for rotation of the secret`, false);
   }
-  return STEP_FUNCTIONS[step](ctx);
+  // Nothing was written since this DescribeSecret: the step can act on it instead of asking again.
+  return STEP_FUNCTIONS[step](ctx, state);
 }
 
 async function runWith(client: SecretsManagerLike, config: EngineConfig, event: CheckedEvent, modes: ReturnType<typeof checkModes>): Promise<StepReport> {

@@ -54,9 +54,9 @@ async function requireVersion(ctx: StepContext, w: Where, versionId: string | un
 }
 
 /** createSecret: a new AWSPENDING version under the token, with a new password from GetRandomPassword. */
-export async function createSecret(ctx: StepContext): Promise<StepOutcome> {
+export async function createSecret(ctx: StepContext, described?: SecretState): Promise<StepOutcome> {
   const w = where(ctx, 'createSecret');
-  const state = await ctx.sm.describe();
+  const state = described ?? (await ctx.sm.describe());
   const stages = stagesOf(state, ctx.token);
   if (stages.includes(AWSCURRENT)) return alreadyCurrent(ctx, state);
   const currentId = holderOf(state, AWSCURRENT);
@@ -101,9 +101,9 @@ export async function createSecret(ctx: StepContext): Promise<StepOutcome> {
 }
 
 /** setSecret: makes the database accept AWSPENDING (the strategy's job), after the guards. */
-export async function setSecret(ctx: StepContext): Promise<StepOutcome> {
+export async function setSecret(ctx: StepContext, described?: SecretState): Promise<StepOutcome> {
   const w = where(ctx, 'setSecret');
-  const state = await ctx.sm.describe();
+  const state = described ?? (await ctx.sm.describe());
   if (stagesOf(state, ctx.token).includes(AWSCURRENT)) return alreadyCurrent(ctx, state);
   requirePending(ctx, w, state);
   const current = parseForRotation(ctx, await requireVersion(ctx, w, holderOf(state, AWSCURRENT), 'AWSCURRENT'));
@@ -150,9 +150,9 @@ async function readMaster(ctx: StepContext, w: Where, current: DatabaseSecret): 
 }
 
 /** testSecret: AWSPENDING logs in and runs a real query. */
-export async function testSecret(ctx: StepContext): Promise<StepOutcome> {
+export async function testSecret(ctx: StepContext, described?: SecretState): Promise<StepOutcome> {
   const w = where(ctx, 'testSecret');
-  const state = await ctx.sm.describe();
+  const state = described ?? (await ctx.sm.describe());
   if (stagesOf(state, ctx.token).includes(AWSCURRENT)) return alreadyCurrent(ctx, state);
   requirePending(ctx, w, state);
   const pending = parseForRotation(ctx, await requireVersion(ctx, w, ctx.token, 'AWSPENDING'));
@@ -163,9 +163,9 @@ export async function testSecret(ctx: StepContext): Promise<StepOutcome> {
 }
 
 /** finishSecret: AWSCURRENT moves to the token (AWSPREVIOUS follows); self-hosted, AWSPENDING is removed. */
-export async function finishSecret(ctx: StepContext): Promise<StepOutcome> {
+export async function finishSecret(ctx: StepContext, described?: SecretState): Promise<StepOutcome> {
   const w = where(ctx, 'finishSecret');
-  const state = await ctx.sm.describe();
+  const state = described ?? (await ctx.sm.describe());
   const stages = stagesOf(state, ctx.token);
   if (stages.includes(AWSCURRENT)) {
     if (!ctx.selfHosted || !stages.includes(AWSPENDING)) return alreadyCurrent(ctx, state);
@@ -194,8 +194,11 @@ async function removePending(ctx: StepContext): Promise<void> {
   }
 }
 
-/** The step functions by name. */
-export const STEP_FUNCTIONS: Readonly<Record<RotationStepName, (ctx: StepContext) => Promise<StepOutcome>>> = Object.freeze({
+/**
+ * The step functions by name. `described` is a DescribeSecret the caller made just before (the
+ * Lambda checks), saving the step its own; without it the step reads the stages itself.
+ */
+export const STEP_FUNCTIONS: Readonly<Record<RotationStepName, (ctx: StepContext, described?: SecretState) => Promise<StepOutcome>>> = Object.freeze({
   createSecret,
   setSecret,
   testSecret,

@@ -100,6 +100,23 @@ describe('runRotationStep', () => {
       expect(await holder(sm, ID, 'AWSPREVIOUS')).toBe(initialVersion);
       expect(db.accepts('app', (await valueAt(sm, ID, 'AWSCURRENT')).password)).toBe(true);
     });
+
+    it('reads the stages once for testSecret and finishSecret: the checks\' DescribeSecret serves the step', async () => {
+      const token = randomUUID();
+      await runRotationStep(event('createSecret', token), { client: sm, adapter: db.adapter(), selfHosted: true });
+      const handler = createRotationHandler({ client: sm, adapter: db.adapter() });
+      await handler(event('setSecret', token));
+      const describes: number[] = [];
+
+      for (const step of ['testSecret', 'finishSecret']) {
+        const before = sm.callCount('DescribeSecret');
+        await handler(event(step, token));
+        describes.push(sm.callCount('DescribeSecret') - before);
+      }
+
+      expect(describes).toEqual([1, 1]);
+      expect(await holder(sm, ID, 'AWSCURRENT')).toBe(token);
+    });
   });
 
   it('checks a handler\'s options when it is made, and each event when it arrives', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { RotationInProgressError } from '../../../src/errors.js';
+import { RotationError, RotationInProgressError } from '../../../src/errors.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
 import type { SecretsManagerLike } from '../../../src/cache/source.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
@@ -136,5 +136,34 @@ describe('racing rotations of one secret', () => {
     expect(joined?.resumed).toBe(true);
     expect(sm.callCount('PutSecretValue')).toBe(1);
     expect(db.accepts('app', (await valueAt(sm, ID, 'AWSCURRENT')).password)).toBe(true);
+  });
+
+  it('refuses to resume a pending version whose label was removed before createSecret, without asking for a password or writing', async () => {
+    db.up = false;
+    const cut = (await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
+    db.up = true;
+    const pendingId = cut.clientRequestToken as string;
+    let describes = 0;
+    // An operator starts over (removes AWSPENDING) between the run's choice of token and its createSecret.
+    const startOverInBetween: SecretsManagerLike = {
+      send: async (command: any) => {
+        if (command.constructor.name === 'DescribeSecretCommand' && ++describes === 2) {
+          await sm.send(new UpdateSecretVersionStageCommand({ SecretId: ID, VersionStage: 'AWSPENDING', RemoveFromVersionId: pendingId }));
+        }
+        return sm.send(command);
+      },
+    };
+    const randomBefore = sm.callCount('GetRandomPassword');
+    const putsBefore = sm.callCount('PutSecretValue');
+
+    const err = (await rotateSecret({ secretId: ID, client: startOverInBetween, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
+
+    expect(err).toBeInstanceOf(RotationError);
+    expect(err.step).toBe('createSecret');
+    expect(err.clientRequestToken).toBe(pendingId);
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain('neither AWSPENDING nor AWSCURRENT');
+    expect(sm.callCount('GetRandomPassword')).toBe(randomBefore);
+    expect(sm.callCount('PutSecretValue')).toBe(putsBefore);
   });
 });
