@@ -1,7 +1,7 @@
 import { MongoNetworkError, MongoNetworkTimeoutError, MongoServerError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, describeFailure } from '../../../src/documentdb/failures.js';
-import { authError, lostReplyError, poolClearedError } from './fake-mongo.js';
+import { classifyFailure, describeFailure, markPossiblyApplied } from '../../../src/documentdb/failures.js';
+import { authError, bulkWriteError, lostReplyError, poolClearedError, type BulkProgress } from './fake-mongo.js';
 
 describe('classifyFailure', () => {
   it('treats a login rejected during the connection handshake as auth', () => {
@@ -46,5 +46,49 @@ describe('classifyFailure', () => {
   it('describes a failure by name and code only', () => {
     expect(describeFailure(authError())).toBe('MongoServerError [18]');
     expect(describeFailure(poolClearedError())).toBe('MongoNetworkError');
+  });
+
+  it('treats a bulk write whose later batch hit a cleared pool as fatal when earlier batches were committed', () => {
+    const error = bulkWriteError(poolClearedError(new MongoNetworkError('socket hang up')), { nInserted: 1000 });
+
+    expect(error.hasErrorLabel('PoolRequestedRetry')).toBe(true); // what made it look retryable
+    expect(classifyFailure(error)).toBe('fatal');
+  });
+
+  it('treats a bulk write whose later batch was rejected in the handshake as fatal when earlier batches were committed', () => {
+    const error = bulkWriteError(authError(), { nInserted: 1000 });
+
+    expect(error.code).toBe(18);
+    expect(error.hasErrorLabel('HandshakeError')).toBe(true);
+    expect(classifyFailure(error)).toBe('fatal');
+  });
+
+  it.each<[string, BulkProgress]>([
+    ['matched', { nMatched: 1 }],
+    ['deleted', { nRemoved: 2 }],
+    ['upserted', { upserted: [{ index: 0, _id: 'u' }] }],
+    ['write errors', { writeErrors: [{ index: 0, code: 11000, errmsg: 'E11000 duplicate key' }] }],
+  ])('treats a cleared-pool bulk write error whose result shows %s as fatal', (_what, progress) => {
+    expect(classifyFailure(bulkWriteError(poolClearedError(new MongoNetworkError('socket hang up')), progress))).toBe('fatal');
+  });
+
+  it('treats a bulk write error without a result as fatal', () => {
+    const error = bulkWriteError(poolClearedError(new MongoNetworkError('socket hang up')));
+    Object.defineProperty(error, 'result', { value: undefined });
+
+    expect(classifyFailure(error)).toBe('fatal');
+  });
+
+  it('retries a bulk write whose first batch failed before the server and whose result shows nothing done', () => {
+    expect(classifyFailure(bulkWriteError(poolClearedError(new MongoNetworkError('socket hang up'))))).toBe('transient');
+    expect(classifyFailure(bulkWriteError(authError()))).toBe('auth');
+  });
+
+  it('treats a bulk write error marked as possibly applied as fatal even when its result shows nothing done', () => {
+    const error = bulkWriteError(authError());
+
+    markPossiblyApplied(error);
+
+    expect(classifyFailure(error)).toBe('fatal');
   });
 });

@@ -1,5 +1,6 @@
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { MongoNetworkError, MongoServerError, type MongoClient, type MongoClientOptions } from 'mongodb';
+import { createRequire } from 'node:module';
+import { MongoBulkWriteError, type BulkWriteResult, MongoNetworkError, MongoServerError, type MongoClient, type MongoClientOptions } from 'mongodb';
 import { SecretCache } from '../../../src/cache/secret-cache.js';
 import { getDocumentDbClient, type DocumentDbClientEvent, type DocumentDbClientOptions } from '../../../src/documentdb/index.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
@@ -30,6 +31,29 @@ export function poolClearedError(cause: Error = authError()): MongoNetworkError 
 /** The connection broke after the command was sent: it may have executed. */
 export function lostReplyError(): MongoNetworkError {
   return new MongoNetworkError('connection 3 to 127.0.0.1:27017 closed');
+}
+
+/** The counters the driver keeps while it sends a bulk write's batches (its raw bulk result). */
+export interface BulkProgress {
+  nInserted?: number;
+  nMatched?: number;
+  nModified?: number;
+  nRemoved?: number;
+  upserted?: Array<{ index: number; _id: unknown }>;
+  writeErrors?: unknown[];
+}
+
+/**
+ * The driver's MongoBulkWriteError for a batch that failed with `inner`, after earlier batches
+ * made `progress`; built the way lib/bulk/common.js builds it (labels and code copied from `inner`).
+ */
+export function bulkWriteError(inner: Error, progress: BulkProgress = {}): MongoBulkWriteError {
+  const raw = { ok: 1, writeErrors: [], writeConcernErrors: [], insertedIds: [], nInserted: 0, nUpserted: 0, nMatched: 0, nModified: 0, nRemoved: 0, upserted: [], ...progress };
+  // The driver exports BulkWriteResult as a type only; its class lives in lib/bulk/common.js.
+  const { BulkWriteResult: Result } = createRequire(import.meta.url)('mongodb/lib/bulk/common.js') as {
+    BulkWriteResult: new (raw: object, isOrdered: boolean) => BulkWriteResult;
+  };
+  return new MongoBulkWriteError(inner, new Result(raw, true));
 }
 
 type Doc = Record<string, unknown> & { _id: unknown };
@@ -125,6 +149,49 @@ class FakeCollection {
 
   find(filter: Record<string, unknown> = {}): FakeCursor {
     return new FakeCursor(this, filter);
+  }
+
+  async insertMany(docs: Doc[], _options?: object): Promise<{ acknowledged: boolean; insertedCount: number }> {
+    await this.check('insertMany');
+    this.client.server.docs(this.collectionName).push(...docs.map((doc) => ({ ...doc })));
+    return { acknowledged: true, insertedCount: docs.length };
+  }
+
+  /** Applies the `insertOne` operations only; enough to count what reached the server. */
+  async bulkWrite(ops: Array<Record<string, { document?: Doc }>>): Promise<{ insertedCount: number }> {
+    await this.check('bulkWrite');
+    const inserts = ops.flatMap((op) => (op.insertOne?.document ? [op.insertOne.document] : []));
+    this.client.server.docs(this.collectionName).push(...inserts.map((doc) => ({ ...doc })));
+    return { insertedCount: inserts.length };
+  }
+
+  initializeOrderedBulkOp(): FakeBulk {
+    return new FakeBulk(this);
+  }
+}
+
+/** A legacy ordered bulk of inserts: built up, then executed on the client it was made on. */
+class FakeBulk {
+  readonly #docs: Doc[] = [];
+
+  constructor(private readonly collection: FakeCollection) {}
+
+  insert(doc: Doc): this {
+    this.#docs.push(doc);
+    return this;
+  }
+
+  raw(op: { insertOne: { document: Doc } }): this {
+    return this.insert(op.insertOne.document);
+  }
+
+  find(): this {
+    return this;
+  }
+
+  async execute(): Promise<{ insertedCount: number }> {
+    for (const doc of this.#docs) await this.collection.insertOne(doc);
+    return { insertedCount: this.#docs.length };
   }
 }
 

@@ -125,7 +125,13 @@ describe('MongoClient settings from a DocumentDB secret', () => {
     expect(mongoSettings(secret({ host: '::1', ssl: false }), config()).url).toBe('mongodb://[::1]:27017/');
   });
 
-  it.each(['evil.example.com/?authSource=x', 'user@host', 'a,b', 'host name'])(
+  it.each(['docdb.cluster-abc.us-west-2.docdb.amazonaws.com', '127.0.0.1', '::1', '[::1]'])('accepts host %j', (host) => {
+    const { url } = mongoSettings(secret({ host, ssl: false }), config());
+
+    expect(new URL(url).host).toBe(`${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:27017`);
+  });
+
+  it.each(['evil.example.com/?authSource=x', 'h/?authMechanism=PLAIN&x=', 'user@host', 'a@b', 'h:1', 'a:1', 'a,b', 'host name', 'fe80::1%eth0'])(
     'rejects host %j that would change the URI with InvalidSecretFormatError naming the field',
     (host) => {
       let error: unknown;
