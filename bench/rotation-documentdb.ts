@@ -20,13 +20,11 @@ import {
   type NaiveMode,
 } from '../test/support/documentdb-load.js';
 import type { RotationBenchOptions, RotationBenchRow } from './rotation.js';
-import { recording, rowFrom, type Sample, type Window } from './support/rotation-stats.js';
+import { recording, rowFrom, type Sample } from './support/rotation-stats.js';
+import { runRotationSchedule } from './support/rotation-schedule.js';
 
 const DB = 'bench';
 const BLOCKING_BUDGET_MS = 5_000;
-const WINDOW_GRACE_MS = 500;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Contender {
   name: string;
@@ -108,7 +106,6 @@ export async function runDocumentDbBench(options: RotationBenchOptions): Promise
     await addNaive(`refresh AWSCURRENT, blocking ${BLOCKING_BUDGET_MS / 1000} s`, 'refresh-current-blocking');
 
     const t0 = performance.now();
-    const now = (): number => performance.now() - t0;
     let running = true;
     const loads = contenders.map((c) => {
       c.workload = mixedWorkload(c.exec, c.runId);
@@ -122,27 +119,10 @@ export async function runDocumentDbBench(options: RotationBenchOptions): Promise
         op: recording(() => op(seq++), c.samples, t0),
       });
     });
-    const windows: Window[] = [];
-    try {
-      await sleep(2_000);
-      for (let i = 0; i < options.rotations; i++) {
-        const fromMs = now();
-        await rotator.rotate({ pauseMs: options.pauseMs });
-        windows.push({ fromMs, toMs: now() + WINDOW_GRACE_MS });
-        await sleep(1_000);
-      }
-      if (options.stallMs > 0) {
-        const fromMs = now();
-        const { token, oldVersionId } = await rotator.beginRotation();
-        await sleep(options.stallMs);
-        await rotator.finishRotation(token, oldVersionId);
-        windows.push({ fromMs, toMs: now() + WINDOW_GRACE_MS });
-      }
-      await sleep(2_000);
-    } finally {
+    const windows = await runRotationSchedule(rotator, options, t0, async () => {
       running = false;
       await Promise.all(loads);
-    }
+    });
     const rows: RotationBenchRow[] = [];
     for (const c of contenders) {
       const check = await verifyWorkload(admin.db(DB).collection<LoadDoc>(c.collection), c.runId, c.workload!.inserted);

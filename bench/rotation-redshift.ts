@@ -11,14 +11,12 @@ import { AwsStyleRotator, newPassword } from '../test/support/aws-style-rotator.
 import type { RotationBenchOptions, RotationBenchRow } from './rotation.js';
 import { awsWrapperClientPerQuery, awsWrapperPool, loadAwsWrapper } from './support/aws-wrapper.js';
 import { readOnceAtStartup, RefreshCurrentOnlyPool, type Queryable } from '../src/demo/peers/postgres.js';
-import { recording, rowFrom, type Sample, type Window } from './support/rotation-stats.js';
+import { recording, rowFrom, type Sample } from './support/rotation-stats.js';
+import { runRotationSchedule } from './support/rotation-schedule.js';
 
 /** Every client's pool: small, and connections recycled often so logins happen inside each rotation window. */
 const POOL = { max: 4, maxLifetimeSeconds: 1, idleTimeoutMillis: 500 } as const;
 const BLOCKING_BUDGET_MS = 5_000;
-const WINDOW_GRACE_MS = 500;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Contender {
   name: string;
@@ -78,7 +76,6 @@ export async function runRedshiftBench(options: RotationBenchOptions): Promise<R
     }
 
     const t0 = performance.now();
-    const now = (): number => performance.now() - t0;
     let running = true;
     const loads = contenders.map((c) =>
       c.client === undefined
@@ -91,27 +88,10 @@ export async function runRedshiftBench(options: RotationBenchOptions): Promise<R
             op: recording(() => c.client!.query('select 1'), c.samples, t0),
           }),
     );
-    const windows: Window[] = [];
-    try {
-      await sleep(2_000);
-      for (let i = 0; i < options.rotations; i++) {
-        const fromMs = now();
-        await rotator.rotate({ pauseMs: options.pauseMs });
-        windows.push({ fromMs, toMs: now() + WINDOW_GRACE_MS });
-        await sleep(1_000);
-      }
-      if (options.stallMs > 0) {
-        const fromMs = now();
-        const { token, oldVersionId } = await rotator.beginRotation();
-        await sleep(options.stallMs);
-        await rotator.finishRotation(token, oldVersionId);
-        windows.push({ fromMs, toMs: now() + WINDOW_GRACE_MS });
-      }
-      await sleep(2_000);
-    } finally {
+    const windows = await runRotationSchedule(rotator, options, t0, async () => {
       running = false;
       await Promise.all(loads);
-    }
+    });
     return contenders.map((c) => rowFrom(c.name, c.samples, windows, c.note));
   } finally {
     await Promise.all(contenders.map((c) => c.client?.end().catch(() => undefined)));

@@ -1,36 +1,26 @@
 import { inspect } from 'node:util';
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthenticationRejectedError, InvalidSecretFormatError } from '../../../src/errors.js';
 import { getDocumentDbClient, type DocumentDbClientEvent } from '../../../src/documentdb/index.js';
 import type { SecretsManagerLike } from '../../../src/cache/source.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
-import { adminMongo, createDocumentDbSecret, createUser, secretsManager, uniqueName } from './helpers.js';
+import { createDocumentDbSecret, createUser, uniqueName, useDocumentDbFixtures } from './helpers.js';
 
 describe('getDocumentDbClient with credentials the database rejects (FerretDB + moto)', () => {
-  let sm: SecretsManagerClient;
-  let admin: MongoClient;
-
-  beforeAll(async () => {
-    sm = secretsManager();
-    admin = await adminMongo();
-  });
-  afterAll(async () => {
-    await admin?.close();
-    sm?.destroy();
-  });
+  const fx = useDocumentDbFixtures();
 
   it('rejects a wrong password with no rotation under way with AuthenticationRejectedError, within the budget, after a bounded number of attempts', async () => {
     const username = uniqueName('app');
-    await createUser(admin, username, newPassword());
+    await createUser(fx.admin, username, newPassword());
     const wrong = newPassword();
-    const { secretId } = await createDocumentDbSecret(sm, { username, password: wrong });
+    const { secretId } = await createDocumentDbSecret(fx.sm, { username, password: wrong });
     const getSecretValueCalls: string[] = [];
     const counting: SecretsManagerLike = {
       send: (command: { constructor: { name: string } }) => {
         getSecretValueCalls.push(command.constructor.name);
-        return sm.send(command as never);
+        return fx.sm.send(command as never);
       },
     };
     let mongoClients = 0;
@@ -66,9 +56,9 @@ describe('getDocumentDbClient with credentials the database rejects (FerretDB + 
   it('rejects a secret without a host with InvalidSecretFormatError naming the field', async () => {
     const secretId = `credstage/it/${uniqueName('nohost')}`;
     const password = newPassword();
-    await sm.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify({ engine: 'mongo', username: 'u', password }) }));
+    await fx.sm.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify({ engine: 'mongo', username: 'u', password }) }));
 
-    const error = await getDocumentDbClient({ secretId, client: sm }).catch((err: unknown) => err);
+    const error = await getDocumentDbClient({ secretId, client: fx.sm }).catch((err: unknown) => err);
 
     expect(error).toBeInstanceOf(InvalidSecretFormatError);
     expect((error as InvalidSecretFormatError).field).toBe('host');

@@ -1,9 +1,8 @@
 import { inspect } from 'node:util';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Collection, Db, type MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Collection, Db } from 'mongodb';
+import { describe, expect, it } from 'vitest';
 import { getDocumentDbClient } from '../../../src/documentdb/index.js';
-import { adminMongo, secretsManager, singleUserRotator, sleep, uniqueName, userWithSecret } from './helpers.js';
+import { singleUserRotator, sleep, uniqueName, userWithSecret, useDocumentDbFixtures } from './helpers.js';
 
 interface Item {
   _id: string;
@@ -11,25 +10,15 @@ interface Item {
 }
 
 describe('handles and cursors of getDocumentDbClient across rotations (FerretDB + moto)', () => {
-  let sm: SecretsManagerClient;
-  let admin: MongoClient;
-
-  beforeAll(async () => {
-    sm = secretsManager();
-    admin = await adminMongo();
-  });
-  afterAll(async () => {
-    await admin?.close();
-    sm?.destroy();
-  });
+  const fx = useDocumentDbFixtures();
 
   it('keeps Db and Collection handles taken before the first rotation working, with an insert, a toArray and a for-await as the first use after a rotation', async () => {
-    const { secretId } = await userWithSecret(sm, admin, { dbname: 'credstage_it' });
+    const { secretId } = await userWithSecret(fx.sm, fx.admin, { dbname: 'credstage_it' });
     // Idle connections close after 25 ms, so the first use after each rotation needs a new login.
-    const client = await getDocumentDbClient({ secretId, client: sm, mongoClientOptions: { maxIdleTimeMS: 25 } });
+    const client = await getDocumentDbClient({ secretId, client: fx.sm, mongoClientOptions: { maxIdleTimeMS: 25 } });
     const db = client.db(); // the secret's dbname
     const items = db.collection<Item>(uniqueName('handle'));
-    const rotator = singleUserRotator(sm, admin, secretId);
+    const rotator = singleUserRotator(fx.sm, fx.admin, secretId);
     const afterRotation = async (): Promise<void> => {
       await rotator.rotate({ pauseMs: 0 });
       await sleep(100);

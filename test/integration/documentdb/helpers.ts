@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll } from 'vitest';
 import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
 import { servers } from '../../support/servers.js';
 
@@ -16,6 +17,56 @@ export async function adminMongo(): Promise<MongoClient> {
   const client = new MongoClient(servers().ferretdb.url, { serverSelectionTimeoutMS: 5_000 });
   await client.connect();
   return client;
+}
+
+/** The moto client and FerretDB admin connection one test file (or describe block) shares. */
+export interface DocumentDbFixtures {
+  readonly sm: SecretsManagerClient;
+  readonly admin: MongoClient;
+}
+
+/**
+ * Registers beforeAll/afterAll in the calling scope that open a moto client and an admin
+ * MongoClient and close them again. Read the fields inside tests or hooks only: they are
+ * created in beforeAll, so reading them while the file is being collected throws.
+ *
+ * @example
+ * ```ts
+ * describe('something against FerretDB', () => {
+ *   const fx = useDocumentDbFixtures();
+ *   it('works', async () => {
+ *     const { secretId } = await userWithSecret(fx.sm, fx.admin);
+ *   });
+ * });
+ * ```
+ */
+export function useDocumentDbFixtures(): DocumentDbFixtures {
+  let sm: SecretsManagerClient | undefined;
+  let admin: MongoClient | undefined;
+
+  beforeAll(async () => {
+    sm = secretsManager();
+    admin = await adminMongo();
+  });
+  afterAll(async () => {
+    await admin?.close();
+    sm?.destroy();
+  });
+
+  return {
+    get sm() {
+      return created(sm, 'sm');
+    },
+    get admin() {
+      return created(admin, 'admin');
+    },
+  };
+}
+
+function created<T>(value: T | undefined, name: string): T {
+  // A clear message beats "cannot read properties of undefined" from deep inside a driver.
+  if (value === undefined) throw new Error(`useDocumentDbFixtures().${name} was read outside a test: it exists only after beforeAll`);
+  return value;
 }
 
 export function uniqueName(prefix: string): string {

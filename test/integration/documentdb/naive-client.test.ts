@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runLoad, type LoadResult } from '../../../src/demo/load.js';
 import { CHURNING_POOL, mixedWorkload, NaiveDocumentDbClient, type LoadDoc } from '../../support/documentdb-load.js';
-import { adminMongo, secretsManager, singleUserRotator, sleep, uniqueName, userWithSecret } from './helpers.js';
+import { singleUserRotator, sleep, uniqueName, userWithSecret, useDocumentDbFixtures } from './helpers.js';
 
 const DB = 'credstage_it';
 const STALL_MS = 10_000;
@@ -15,24 +13,14 @@ const STALL_MS = 10_000;
  * the password change and the stage move.
  */
 describe('a client that only re-reads AWSCURRENT (FerretDB + moto)', () => {
-  let sm: SecretsManagerClient;
-  let admin: MongoClient;
-
-  beforeAll(async () => {
-    sm = secretsManager();
-    admin = await adminMongo();
-  });
-  afterAll(async () => {
-    await admin?.close();
-    sm?.destroy();
-  });
+  const fx = useDocumentDbFixtures();
 
   it('works without rotation, fails during 500 ms rotation pauses, and fails during a 10 s stall', async () => {
-    const { secretId } = await userWithSecret(sm, admin);
-    const naive = await NaiveDocumentDbClient.connect({ sm, secretId, mode: 'refresh-current', mongoClientOptions: CHURNING_POOL });
+    const { secretId } = await userWithSecret(fx.sm, fx.admin);
+    const naive = await NaiveDocumentDbClient.connect({ sm: fx.sm, secretId, mode: 'refresh-current', mongoClientOptions: CHURNING_POOL });
     const name = uniqueName('naive');
     const workload = mixedWorkload((fn) => naive.run((mongo) => fn(mongo.db(DB).collection<LoadDoc>(name))), randomUUID());
-    const rotator = singleUserRotator(sm, admin, secretId);
+    const rotator = singleUserRotator(fx.sm, fx.admin, secretId);
     const phase = async (during: () => Promise<void>): Promise<LoadResult> => {
       let running = true;
       const load = runLoad({ concurrency: 4, op: workload.op, running: () => running, maxDurationMs: 30_000, thinkMs: 10 });

@@ -1,41 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Collection, MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Collection } from 'mongodb';
+import { describe, expect, it } from 'vitest';
 import { runLoad } from '../../../src/demo/load.js';
 import { getDocumentDbClient, type ClientSwitchEvent, type DocumentDbClientEvent } from '../../../src/documentdb/index.js';
 import { CHURNING_POOL, mixedWorkload, verifyWorkload, type LoadDoc } from '../../support/documentdb-load.js';
-import { adminMongo, alternatingRotator, secretsManager, singleUserRotator, sleep, uniqueName, userWithSecret } from './helpers.js';
+import { alternatingRotator, singleUserRotator, sleep, uniqueName, userWithSecret, useDocumentDbFixtures } from './helpers.js';
 
 const DB = 'credstage_it';
 const STALL_MS = 10_000;
 
 describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rotator)', () => {
-  let sm: SecretsManagerClient;
-  let admin: MongoClient;
-
-  beforeAll(async () => {
-    sm = secretsManager();
-    admin = await adminMongo();
-  });
-  afterAll(async () => {
-    await admin?.close();
-    sm?.destroy();
-  });
+  const fx = useDocumentDbFixtures();
 
   const switchesOf = (events: DocumentDbClientEvent[]): ClientSwitchEvent[] =>
     events.filter((e): e is ClientSwitchEvent => e.type === 'client-switch');
 
   it('loses and duplicates no operation through 20 single-user rotations under continuous mixed load, retrying rejected logins and cleared pools', async () => {
-    const { secretId } = await userWithSecret(sm, admin);
+    const { secretId } = await userWithSecret(fx.sm, fx.admin);
     const events: DocumentDbClientEvent[] = [];
-    const client = await getDocumentDbClient({ secretId, client: sm, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    const client = await getDocumentDbClient({ secretId, client: fx.sm, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
     const name = uniqueName('load');
     const items = client.db(DB).collection<LoadDoc>(name); // taken once, before the first rotation
     const runId = randomUUID();
     const workload = mixedWorkload((fn) => fn(items), runId);
-    const rotator = singleUserRotator(sm, admin, secretId);
+    const rotator = singleUserRotator(fx.sm, fx.admin, secretId);
     let rotating = true;
     try {
       const load = runLoad({ concurrency: 6, op: workload.op, running: () => rotating, maxDurationMs: 50_000, thinkMs: 10 });
@@ -55,7 +44,7 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
       // checkouts waiting in the pool (6 workers, 4 connections) when the pool was cleared.
       const retried = new Set(events.flatMap((e) => (e.type === 'operation-retry' ? [e.error] : [])));
       expect([...retried]).toEqual(expect.arrayContaining(['MongoServerError [18]', 'MongoPoolClearedError']));
-      const check = await verifyWorkload(admin.db(DB).collection<LoadDoc>(name), runId, workload.inserted);
+      const check = await verifyWorkload(fx.admin.db(DB).collection<LoadDoc>(name), runId, workload.inserted);
       expect(check.missing).toEqual([]);
       expect(check.duplicated).toEqual([]);
       expect(check.unexpected).toEqual([]);
@@ -73,12 +62,12 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
   });
 
   it('serves every operation while a rotation stalls for 10 s after the password change, without waiting for the stall', async () => {
-    const { secretId } = await userWithSecret(sm, admin);
-    const client = await getDocumentDbClient({ secretId, client: sm, mongoClientOptions: CHURNING_POOL });
+    const { secretId } = await userWithSecret(fx.sm, fx.admin);
+    const client = await getDocumentDbClient({ secretId, client: fx.sm, mongoClientOptions: CHURNING_POOL });
     const name = uniqueName('stall');
     const items = client.db(DB).collection<LoadDoc>(name);
     const workload = mixedWorkload((fn) => fn(items), randomUUID());
-    const rotator = singleUserRotator(sm, admin, secretId);
+    const rotator = singleUserRotator(fx.sm, fx.admin, secretId);
     let running = true;
     try {
       const load = runLoad({ concurrency: 4, op: workload.op, running: () => running, maxDurationMs: 40_000, thinkMs: 10 });
@@ -87,7 +76,7 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
       const { token, oldVersionId } = await rotator.beginRotation(); // AWSCURRENT keeps the old password
       await sleep(STALL_MS / 5);
       // A process starting in the middle of the stall: AWSCURRENT is rejected, AWSPENDING works.
-      const late = await getDocumentDbClient({ secretId, client: sm });
+      const late = await getDocumentDbClient({ secretId, client: fx.sm });
       await late.db(DB).collection<LoadDoc>(name).insertOne({ _id: `late-${token}`, run: 'late', n: 0 });
       const lateVersion = late.versionId;
       await late.close();
@@ -111,14 +100,14 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
   });
 
   it('keeps every operation working through alternating-users rotations and switches between the two users', async () => {
-    const { secretId, username } = await userWithSecret(sm, admin);
+    const { secretId, username } = await userWithSecret(fx.sm, fx.admin);
     const events: DocumentDbClientEvent[] = [];
-    const client = await getDocumentDbClient({ secretId, client: sm, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    const client = await getDocumentDbClient({ secretId, client: fx.sm, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
     const name = uniqueName('alt');
     const items: Collection<LoadDoc> = client.db(DB).collection<LoadDoc>(name);
     const runId = randomUUID();
     const workload = mixedWorkload((fn) => fn(items), runId);
-    const rotator = alternatingRotator(sm, admin, secretId, username);
+    const rotator = alternatingRotator(fx.sm, fx.admin, secretId, username);
     let running = true;
     try {
       const load = runLoad({ concurrency: 4, op: workload.op, running: () => running, maxDurationMs: 40_000, thinkMs: 10 });
@@ -132,7 +121,7 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
       expect(result.failed).toBe(0);
       const usernames = new Set(switchesOf(events).map((e) => e.username));
       expect(usernames).toEqual(new Set([username, `${username}_clone`]));
-      const check = await verifyWorkload(admin.db(DB).collection<LoadDoc>(name), runId, workload.inserted);
+      const check = await verifyWorkload(fx.admin.db(DB).collection<LoadDoc>(name), runId, workload.inserted);
       expect({ missing: check.missing, duplicated: check.duplicated, unexpected: check.unexpected, updatedTwice: check.updatedTwice }).toEqual({
         missing: [],
         duplicated: [],

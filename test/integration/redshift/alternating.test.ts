@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { getRedshiftPool } from '../../../src/redshift/index.js';
 import { servers } from '../../support/servers.js';
 import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
-import { adminClient, CHURNING_POOL, countingSecretsManager, createRole, createSecret, dbSecret, loadDuring, setRolePassword, uniqueName } from './support.js';
+import { CHURNING_POOL, createRole, createSecret, dbSecret, loadDuring, setRolePassword, uniqueName, useRedshiftFixtures } from './support.js';
 
-let admin: pg.Client;
-let sm: SecretsManagerClient;
-
-beforeAll(async () => {
-  admin = await adminClient();
-  sm = countingSecretsManager().sm;
-});
-
-afterAll(async () => {
-  await admin?.end();
-  sm?.destroy();
-});
+const fx = useRedshiftFixtures();
 
 /** setSecret of the alternating-users template: the master creates `<user>_clone` or re-passwords the other user. */
 async function setPasswordAsMaster(masterArn: string, base: string, pending: SecretJson): Promise<void> {
-  const out = await sm.send(new GetSecretValueCommand({ SecretId: masterArn, VersionStage: 'AWSCURRENT' }));
+  const out = await fx.sm.send(new GetSecretValueCommand({ SecretId: masterArn, VersionStage: 'AWSCURRENT' }));
   const master = JSON.parse(out.SecretString!) as SecretJson;
   const client = new pg.Client({ host: String(master['host']), port: Number(master['port']), user: master.username, password: master.password, database: 'postgres' });
   await client.connect();
@@ -37,20 +26,20 @@ async function setPasswordAsMaster(masterArn: string, base: string, pending: Sec
 describe('getRedshiftPool with alternating-users rotation', () => {
   it('serves load with zero failures across 10 rotations while the username switches between the user and its clone', async () => {
     const { user, password } = servers().postgres;
-    const masterArn = await createSecret(sm, `test/redshift/${uniqueName('master')}`, dbSecret(user, password));
+    const masterArn = await createSecret(fx.sm, `test/redshift/${uniqueName('master')}`, dbSecret(user, password));
     const base = uniqueName('alt');
     const clone = `${base}_clone`;
     const basePassword = newPassword();
-    await createRole(admin, base, basePassword);
+    await createRole(fx.admin, base, basePassword);
     const secretId = `test/redshift/${base}`;
-    await createSecret(sm, secretId, dbSecret(base, basePassword, { masterarn: masterArn }));
+    await createSecret(fx.sm, secretId, dbSecret(base, basePassword, { masterarn: masterArn }));
     const rotator = new AwsStyleRotator({
-      client: sm,
+      client: fx.sm,
       secretId,
       setPassword: (pending) => setPasswordAsMaster(masterArn, base, pending),
       nextSecret: (current) => ({ ...current, username: current.username === base ? clone : base, password: newPassword() }),
     });
-    const pool = getRedshiftPool({ secretId, client: sm, poolConfig: CHURNING_POOL });
+    const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: CHURNING_POOL });
     const usersSeen = new Set<string>();
     try {
       const result = await loadDuring(

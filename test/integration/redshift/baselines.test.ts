@@ -1,32 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
 import { RefreshCurrentOnlyPool, type RefreshMode } from '../../../src/demo/peers/postgres.js';
 import type { LoadResult } from '../../../src/demo/load.js';
 import { getRedshiftPool } from '../../../src/redshift/index.js';
 import type { AwsStyleRotator } from '../../support/aws-style-rotator.js';
-import { adminClient, CHURNING_POOL, countingSecretsManager, loadDuring, singleUserSecret, sleep } from './support.js';
+import { CHURNING_POOL, loadDuring, singleUserSecret, sleep, useRedshiftFixtures } from './support.js';
 
 const STALL_MS = 10_000;
 
-let admin: pg.Client;
-let sm: SecretsManagerClient;
-
-beforeAll(async () => {
-  admin = await adminClient();
-  sm = countingSecretsManager().sm;
-});
-
-afterAll(async () => {
-  await admin?.end();
-  sm?.destroy();
-});
+const fx = useRedshiftFixtures();
 
 /** Drives credstage and a refresh-AWSCURRENT-only client with the same load through the same rotations. */
 async function sideBySide(mode: RefreshMode, rotate: (rotator: AwsStyleRotator) => Promise<void>): Promise<{ credstage: LoadResult; naive: LoadResult }> {
-  const { secretId, rotator } = await singleUserSecret(sm, admin);
-  const pool = getRedshiftPool({ secretId, client: sm, poolConfig: CHURNING_POOL });
-  const naive = await RefreshCurrentOnlyPool.create(sm, secretId, mode, CHURNING_POOL);
+  const { secretId, rotator } = await singleUserSecret(fx.sm, fx.admin);
+  const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: CHURNING_POOL });
+  const naive = await RefreshCurrentOnlyPool.create(fx.sm, secretId, mode, CHURNING_POOL);
   try {
     const options = { concurrency: 5, thinkMs: 10 };
     let stop: () => void = () => undefined;

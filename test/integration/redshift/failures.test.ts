@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import { AuthenticationRejectedError, InvalidSecretFormatError } from '../../../src/errors.js';
 import { getRedshiftPool, type RedshiftEvent } from '../../../src/redshift/index.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
 import {
-  adminClient,
   CHURNING_POOL,
   countingSecretsManager,
   createRole,
@@ -16,24 +14,14 @@ import {
   logins,
   singleUserSecret,
   uniqueName,
+  useRedshiftFixtures,
 } from './support.js';
 
-let admin: pg.Client;
-let sm: SecretsManagerClient;
-
-beforeAll(async () => {
-  admin = await adminClient();
-  sm = countingSecretsManager().sm;
-});
-
-afterAll(async () => {
-  await admin?.end();
-  sm?.destroy();
-});
+const fx = useRedshiftFixtures();
 
 async function putStalePending(secretId: string, value: Record<string, unknown>): Promise<string> {
   const token = randomUUID();
-  await sm.send(
+  await fx.sm.send(
     new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: token, SecretString: JSON.stringify(value), VersionStages: ['AWSPENDING'] }),
   );
   return token;
@@ -41,10 +29,10 @@ async function putStalePending(secretId: string, value: Record<string, unknown>)
 
 describe('getRedshiftPool when things go wrong', () => {
   it('ignores a stale AWSPENDING left by a failed rotation: zero failures under load and through later rotations', async () => {
-    const { secretId, role, rotator } = await singleUserSecret(sm, admin);
+    const { secretId, role, rotator } = await singleUserSecret(fx.sm, fx.admin);
     const stale = await putStalePending(secretId, dbSecret(role, 'not-the-password'));
     const events: RedshiftEvent[] = [];
-    const pool = getRedshiftPool({ secretId, client: sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
     try {
       const result = await loadDuring(
         () => pool.query('select 1'),
@@ -63,9 +51,9 @@ describe('getRedshiftPool when things go wrong', () => {
   });
 
   it('recovers through the new AWSCURRENT, not a stale AWSPENDING, after a rotation it did not see', async () => {
-    const { secretId, role, rotator } = await singleUserSecret(sm, admin);
+    const { secretId, role, rotator } = await singleUserSecret(fx.sm, fx.admin);
     const events: RedshiftEvent[] = [];
-    const pool = getRedshiftPool({ secretId, client: sm, poolConfig: { idleTimeoutMillis: 1 }, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: { idleTimeoutMillis: 1 }, onEvent: (e) => events.push(e) });
     try {
       await pool.query('select 1'); // caches AWSCURRENT
       await rotator.rotate({ pauseMs: 0 });
@@ -85,7 +73,7 @@ describe('getRedshiftPool when things go wrong', () => {
     const { sm: counted, calls } = countingSecretsManager();
     const role = uniqueName('wrong');
     const realPassword = newPassword();
-    await createRole(admin, role, realPassword);
+    await createRole(fx.admin, role, realPassword);
     const wrongPassword = newPassword();
     const secretId = `test/redshift/${role}`;
     await createSecret(counted, secretId, dbSecret(role, wrongPassword));
@@ -121,8 +109,8 @@ describe('getRedshiftPool when things go wrong', () => {
   ])('rejects a secret with a bad %s with InvalidSecretFormatError naming it, password not in the message', async (field, change) => {
     const password = newPassword();
     const secretId = `test/redshift/${uniqueName('bad')}`;
-    await createSecret(sm, secretId, { ...dbSecret('nobody', password), ...change });
-    const pool = getRedshiftPool({ secretId, client: sm });
+    await createSecret(fx.sm, secretId, { ...dbSecret('nobody', password), ...change });
+    const pool = getRedshiftPool({ secretId, client: fx.sm });
     try {
       const err = await pool.query('select 1').catch((e: unknown) => e);
 

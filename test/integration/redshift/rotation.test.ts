@@ -1,29 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
 import { getRedshiftClient, getRedshiftPool, type RedshiftEvent } from '../../../src/redshift/index.js';
-import { adminClient, CHURNING_POOL, countingSecretsManager, loadDuring, logins, singleUserSecret, sleep } from './support.js';
+import { CHURNING_POOL, loadDuring, logins, singleUserSecret, sleep, useRedshiftFixtures } from './support.js';
 
 const STALL_MS = 10_000;
 
-let admin: pg.Client;
-let sm: SecretsManagerClient;
-
-beforeAll(async () => {
-  admin = await adminClient();
-  sm = countingSecretsManager().sm;
-});
-
-afterAll(async () => {
-  await admin?.end();
-  sm?.destroy();
-});
+const fx = useRedshiftFixtures();
 
 describe('getRedshiftPool against PostgreSQL rotated like AWS Lambda templates do', () => {
   it('serves continuous load through 20 single-user rotations with zero failed queries', async () => {
-    const { secretId, rotator } = await singleUserSecret(sm, admin);
+    const { secretId, rotator } = await singleUserSecret(fx.sm, fx.admin);
     const events: RedshiftEvent[] = [];
-    const pool = getRedshiftPool({ secretId, client: sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
     try {
       const result = await loadDuring(
         () => pool.query('select 1'),
@@ -45,9 +32,9 @@ describe('getRedshiftPool against PostgreSQL rotated like AWS Lambda templates d
   });
 
   it('serves load with zero failures through a rotation stalled with the old AWSCURRENT, and no query waits out the stall', async () => {
-    const { secretId, rotator } = await singleUserSecret(sm, admin);
+    const { secretId, rotator } = await singleUserSecret(fx.sm, fx.admin);
     const events: RedshiftEvent[] = [];
-    const pool = getRedshiftPool({ secretId, client: sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
     let pendingVersion = '';
     try {
       const result = await loadDuring(
@@ -71,9 +58,9 @@ describe('getRedshiftPool against PostgreSQL rotated like AWS Lambda templates d
   });
 
   it('keeps open connections of a pool and of a single client working across rotations', async () => {
-    const { secretId, rotator } = await singleUserSecret(sm, admin);
-    const pool = getRedshiftPool({ secretId, client: sm });
-    const single = await getRedshiftClient({ secretId, client: sm });
+    const { secretId, rotator } = await singleUserSecret(fx.sm, fx.admin);
+    const pool = getRedshiftPool({ secretId, client: fx.sm });
+    const single = await getRedshiftClient({ secretId, client: fx.sm });
     const held = await pool.connect();
     try {
       const pidBefore = (await held.query('select pg_backend_pid() as pid')).rows[0].pid;
@@ -92,11 +79,11 @@ describe('getRedshiftPool against PostgreSQL rotated like AWS Lambda templates d
   });
 
   it('opens a single client mid-rotation with AWSPENDING from a secret of engine redshift', async () => {
-    const { secretId, rotator } = await singleUserSecret(sm, admin);
+    const { secretId, rotator } = await singleUserSecret(fx.sm, fx.admin);
     const { token, oldVersionId } = await rotator.beginRotation();
     try {
       const events: RedshiftEvent[] = [];
-      const client = await getRedshiftClient({ secretId, client: sm, onEvent: (e) => events.push(e) });
+      const client = await getRedshiftClient({ secretId, client: fx.sm, onEvent: (e) => events.push(e) });
       const { rows } = await client.query('select 1 as one');
       await client.end();
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { runLoad, type LoadResult } from '../../../src/demo/load.js';
 import type { LoginEvent, RedshiftEvent } from '../../../src/redshift/index.js';
 import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
@@ -34,6 +35,55 @@ export async function adminClient(): Promise<pg.Client> {
   const client = new pg.Client({ host, port, user, password, database });
   await client.connect();
   return client;
+}
+
+/** The PostgreSQL superuser connection and moto client one test file shares. */
+export interface RedshiftFixtures {
+  readonly admin: pg.Client;
+  readonly sm: SecretsManagerClient;
+}
+
+/**
+ * Registers beforeAll/afterAll in the calling scope that open an admin pg.Client and a moto
+ * client (the counting one; its call log is not kept) and close them again. Read the fields
+ * inside tests, hooks or functions they call only: they are created in beforeAll, so reading
+ * them while the file is being collected throws.
+ *
+ * @example
+ * ```ts
+ * const fx = useRedshiftFixtures();
+ * it('works', async () => {
+ *   const { secretId, rotator } = await singleUserSecret(fx.sm, fx.admin);
+ * });
+ * ```
+ */
+export function useRedshiftFixtures(): RedshiftFixtures {
+  let admin: pg.Client | undefined;
+  let sm: SecretsManagerClient | undefined;
+
+  beforeAll(async () => {
+    admin = await adminClient();
+    sm = countingSecretsManager().sm;
+  });
+  afterAll(async () => {
+    await admin?.end();
+    sm?.destroy();
+  });
+
+  return {
+    get admin() {
+      return created(admin, 'admin');
+    },
+    get sm() {
+      return created(sm, 'sm');
+    },
+  };
+}
+
+function created<T>(value: T | undefined, name: string): T {
+  // A clear message beats "cannot read properties of undefined" from deep inside a driver.
+  if (value === undefined) throw new Error(`useRedshiftFixtures().${name} was read outside a test: it exists only after beforeAll`);
+  return value;
 }
 
 export function uniqueName(prefix: string): string {
