@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerLike } from '../cache/source.js';
 import { sleep } from '../internal/clock.js';
 import { runRotationStep } from '../rotation/lambda.js';
@@ -207,6 +207,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     for (const target of targets) {
       await Promise.allSettled(target.clients.map((c) => c.close()));
       await target.stop().catch(() => undefined);
+      // Against a real endpoint the demo's secrets would outlive it (and cost money on AWS).
+      await sm.send(new DeleteSecretCommand({ SecretId: target.secretId, ForceDeleteWithoutRecovery: true })).catch(() => undefined);
     }
     (sm as { destroy?: () => void }).destroy?.();
   }

@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { servers } from '../../support/servers.js';
 import { CLI, LineProcess } from './support.js';
 
 interface Row {
@@ -135,6 +137,26 @@ describe('credstage demo', () => {
     expect(rows.find((r) => r.client.startsWith('credstage'))).toMatchObject({ failed: 0 });
     const skipped = demo.lines.filter((l) => l.includes('DocumentDB half skipped'));
     expect(skipped[0]).toMatch(/FerretDB binary not found at .*no-such-ferretdb.*build-ferretdb\.sh/);
+  });
+
+  it('runs against a Secrets Manager endpoint (moto) with --endpoint and deletes the secrets it created', async () => {
+    const { endpoint, region } = servers().moto;
+    const sm = new SecretsManagerClient({ endpoint, region });
+    const demoSecrets = async () =>
+      ((await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['demo/'] }] }))).SecretList ?? []).map((s) => s.Name);
+    const before = await demoSecrets();
+    const demo = LineProcess.start(CLI, ['demo', '--rotations', '2', '--interval', '1', '--pause', '0.5', '--no-documentdb', '--endpoint', endpoint, '--region', region], {
+      killAfterMs: 90_000,
+    });
+    const created = demo.waitForLine((line) => line.startsWith('load:'), 80_000).then(demoSecrets);
+    const { code, stdout, stderr } = await demo.exited();
+
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(summaryRows(stdout).find((r) => r.client.startsWith('credstage'))).toMatchObject({ failed: 0 });
+    expect(stdout).toMatch(/rotations 2\/2/);
+    expect((await created).length).toBe(before.length + 1); // the Redshift half's secret lived in moto
+    expect(await demoSecrets()).toEqual(before);
+    sm.destroy();
   });
 
   it('on SIGINT exits 130 and leaves no server process or temp dir behind', async () => {
