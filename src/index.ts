@@ -7,7 +7,7 @@ export { SecretCache } from './cache/secret-cache.js';
 export type { CacheStats } from './cache/secret-cache.js';
 export { CACHE_DEFAULTS } from './cache/options.js';
 export type { SecretCacheOptions, BackoffOptions, CacheConfig } from './cache/options.js';
-export type { CacheEvent, CacheEventType } from './cache/events.js';
+export type { CacheEvent, CacheEventType, LoginEvent } from './cache/events.js';
 export { SecretVersion, AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './cache/secret-version.js';
 export type { VersionSelector, SecretVersionMetadata } from './cache/secret-version.js';
 export { createSecretsManagerClient } from './cache/source.js';

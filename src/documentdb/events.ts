@@ -1,4 +1,6 @@
-import type { CacheEvent } from '../cache/events.js';
+import type { CacheEvent, LoginEvent } from '../cache/events.js';
+
+export type { LoginEvent } from '../cache/events.js';
 
 /**
  * The client moved to a new MongoClient. `reason` is `auth-failure` when the database rejected
@@ -36,26 +38,6 @@ export interface ClientRetiredEvent {
   generation: number;
 }
 
-/**
- * One login: a new MongoClient (generation) connecting with the credentials of one secret
- * version, the same shape as `credstage/redshift`'s login event. `outcome` is `ok`, `rejected`
- * (the database refused the credentials: code 18 in the handshake) or `error` (anything else,
- * e.g. a refused TCP connection). Never carries the password.
- */
-export interface LoginEvent {
-  type: 'login';
-  outcome: 'ok' | 'rejected' | 'error';
-  secretId: string;
-  /** The secret version whose username and password were used. */
-  versionId: string;
-  username: string;
-  host: string;
-  port: number;
-  /** Time from `connect()` to its outcome. */
-  durationMs: number;
-  /** The driver's error code (e.g. `18`) or a Node error code (`ECONNREFUSED`), when the login failed. */
-  errorCode?: string | undefined;
-}
 
 /** Everything `onEvent` of {@link getDocumentDbClient} receives. Never carries a password. */
 export type DocumentDbClientEvent = CacheEvent | ClientSwitchEvent | OperationRetryEvent | ClientRetiredEvent | LoginEvent;

@@ -7,7 +7,8 @@ import type { SecretsManagerLike } from '../cache/source.js';
 import { DbCredentials } from '../credentials/db-credentials.js';
 import { parseRedshiftSecret, type RedshiftSecret } from '../credentials/parse.js';
 import { InvalidOptionError } from '../errors.js';
-import { emitRedshiftEvent, type RedshiftEvent } from './events.js';
+import { emitSafely } from '../cache/events.js';
+import type { RedshiftEvent } from './events.js';
 import { prepareTls, type RedshiftTlsOption } from './tls.js';
 
 /** Settings the secret owns: the factory refuses them in `poolConfig` / `connectionConfig`. */
@@ -116,7 +117,7 @@ export function resolveSetup(options: RedshiftCommonOptions, pgConfigName: strin
   const recoveryBudgetMs = checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0);
   const tls = prepareTls(checkSsl(options.ssl));
   const overrides = checkPgConfig(pgConfigName, pgConfig);
-  const emit = (event: RedshiftEvent): void => emitRedshiftEvent(onEvent, event);
+  const emit = (event: RedshiftEvent): void => emitSafely(onEvent, event);
 
   // Built last: every check above can throw without leaving a client behind.
   const ownedCache = cache === undefined ? new SecretCache({ client, clientConfig, onEvent: onEvent && emit }) : undefined;
