@@ -50,7 +50,11 @@ export interface DocumentDbClientOptions {
    * to its own `onEvent`). Never receives a password; must not throw (a throw is ignored).
    */
   onEvent?: (event: DocumentDbClientEvent) => void;
-  /** Builds each MongoClient. Default `new MongoClient(url, options)`. */
+  /**
+   * Builds each MongoClient. Default `new MongoClient(url, options)`. It receives the password
+   * in `options.auth`; the client it returns gets its credentials hidden from printing before
+   * `connect()`.
+   */
   createMongoClient?: MongoClientFactory;
   /** The time source for rate limits and follow-up checks. Default `Date.now`. */
   clock?: Clock;
