@@ -28,8 +28,12 @@ const WEAKENERS: ReadonlyMap<string, (value: unknown) => boolean> = new Map([
   ['pskcallback', () => true],
 ]);
 
-/** Options that make the driver or Node ignore a `tlsCAFile`: the driver reads the file only when `ca` is unset, Node prefers `secureContext`. */
-const CA_SHADOWS = new Set(['tlscafile', 'ca', 'securecontext']);
+/**
+ * Options that give TLS trust anchors. Each implies TLS, and each would make the driver or Node
+ * ignore a `tlsCAFile`: the driver reads the file only when `ca` is unset, Node prefers
+ * `secureContext`.
+ */
+const CA_OPTIONS = new Set(['tlscafile', 'ca', 'securecontext']);
 
 /** The driver's reading of a boolean option, or undefined for a value it would refuse. */
 function driverBoolean(value: unknown): boolean | undefined {
@@ -62,7 +66,7 @@ export function checkMongoOverrides(given: Readonly<MongoClientOptions>, tlsCAFi
     }
     seen.set(name, key);
     if (TLS_SWITCHES.has(name) && driverBoolean(value) === undefined) throw new InvalidOptionError(`mongoClientOptions.${key}`, 'must be true or false');
-    if (tlsCAFile !== undefined && CA_SHADOWS.has(name)) {
+    if (tlsCAFile !== undefined && CA_OPTIONS.has(name)) {
       throw new InvalidOptionError(`mongoClientOptions.${key}`, 'cannot be combined with tlsCAFile (the driver would ignore the CA file)');
     }
     kept[key] = value;
@@ -72,11 +76,14 @@ export function checkMongoOverrides(given: Readonly<MongoClientOptions>, tlsCAFi
   return Object.freeze(kept) as Readonly<MongoClientOptions>;
 }
 
-/** Why TLS is required by the options alone: a CA file was given (DESIGN 7.2, "a given CA file implies TLS"). */
+/**
+ * Why TLS is required by the options alone: a CA was given (DESIGN 7.2, "a given CA file
+ * implies TLS"), as `tlsCAFile` or as `mongoClientOptions` `tlsCAFile`, `ca` or `secureContext`.
+ */
 function caImpliesTls(overrides: Readonly<Options>, tlsCAFile: string | undefined): string | undefined {
   if (tlsCAFile !== undefined) return 'a CA file (tlsCAFile) was given, which turns TLS on';
-  const key = findOption(overrides, 'tlscafile');
-  return key === undefined ? undefined : `a CA file (mongoClientOptions.${key}) was given, which turns TLS on`;
+  const key = Object.keys(overrides).find((k) => CA_OPTIONS.has(k.toLowerCase()));
+  return key === undefined ? undefined : `a CA (mongoClientOptions.${key}) was given, which turns TLS on`;
 }
 
 /** Throws InvalidOptionError naming the first override that would turn TLS off or weaken its verification. */

@@ -28,7 +28,7 @@ export interface DocumentDbClientOptions {
    * Extra MongoClient options; they override credstage's defaults (`directConnection: true`,
    * `retryWrites: false`, `authSource: 'admin'`), in any spelling the driver accepts (it reads
    * option names case-insensitively). Not allowed: `auth` (credentials come from the secret),
-   * two spellings of one option, and, when the secret says `ssl: true` or a CA file is given,
+   * two spellings of one option, and, when the secret says `ssl: true` or a CA is given,
    * anything that turns TLS off (`tls`/`ssl` false) or weakens its verification
    * (`tlsInsecure`, `tlsAllowInvalidCertificates`, `tlsAllowInvalidHostnames`,
    * `rejectUnauthorized: false`, `checkServerIdentity`, `pskCallback`); through a tunnel, set
@@ -37,7 +37,8 @@ export interface DocumentDbClientOptions {
   mongoClientOptions?: MongoClientOptions;
   /**
    * CA bundle for TLS, e.g. Amazon's `global-bundle.pem`. A CA file implies TLS: given, it turns
-   * TLS on also for a secret that says `ssl: false` (so does `mongoClientOptions.tlsCAFile`).
+   * TLS on also for a secret that says `ssl: false` (so does a CA given through
+   * `mongoClientOptions` `tlsCAFile`, `ca` or `secureContext`).
    * Cannot be combined with `mongoClientOptions` `tlsCAFile`, `ca` or `secureContext`, which
    * would make the driver ignore it.
    */

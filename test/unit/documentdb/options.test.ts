@@ -239,8 +239,11 @@ describe('TLS a secret asks for cannot be turned off or weakened through mongoCl
     expect(parsed.tlsCAFile).toBe(ca);
   });
 
-  it('turns TLS on for a secret with ssl: false when mongoClientOptions.tlsCAFile is given, in any spelling', () => {
-    const settings = settingsFor({ ssl: false }, { mongoClientOptions: { tlscafile: caFile() } as MongoClientOptions });
+  it.each<[string, MongoClientOptions]>([
+    ['tlscafile', { tlscafile: caFile() } as MongoClientOptions],
+    ['ca', { ca: '-----BEGIN CERTIFICATE-----' }],
+  ])('turns TLS on for a secret with ssl: false when mongoClientOptions.%s gives a CA', (_key, mongoClientOptions) => {
+    const settings = settingsFor({ ssl: false }, { mongoClientOptions });
     if (settings instanceof InvalidOptionError) throw settings;
 
     expect(driverOptions(settings).tls).toBe(true);
