@@ -76,6 +76,12 @@ export class DocumentDbClient {
    * retry: if the credentials are rejected inside `fn`, the error reaches the caller and the
    * next operation through the client switches.
    *
+   * `fn` gets the driver's own MongoClient, not a wrapper, so sessions and handles made from
+   * it belong together. Its credentials print redacted (`util.inspect`, `JSON.stringify`),
+   * as do those of the MongoClient behind every handle (`db.client`); the driver can still
+   * read the password, and so can code given this client. Do not keep it past `fn`: after a
+   * credential switch it is closed once its operations are done.
+   *
    * @example
    * ```ts
    * await client.withMongoClient((mongo) =>

@@ -7,6 +7,7 @@ import { sleep } from '../internal/clock.js';
 import type { DocumentDbClientEvent } from './events.js';
 import { classifyFailure, describeFailure } from './failures.js';
 import { Generation } from './generation.js';
+import { hideCredentials } from './hidden-credentials.js';
 import { mongoSettings, type DocumentDbClientConfig } from './options.js';
 
 /** Attempts of one operation beyond the first, whatever their reason. */
@@ -227,6 +228,8 @@ export class ClientCore {
     if (this.#closed) throw new ClosedError('DocumentDbClient');
     const { url, options } = mongoSettings(secret, this.#config);
     const client = this.#config.createMongoClient ? this.#config.createMongoClient(url, options) : new MongoClient(url, options);
+    // Before connect(): the driver hands its credentials object to every pool and connection then.
+    hideCredentials(client);
     const generation = new Generation(++this.#numbers, client, secret, (closed) => this.#onClosed(closed));
     this.#open.add(generation);
     const login = { type: 'login', secretId: this.secretId, versionId: secret.versionId, username: secret.username, host: secret.host, port: secret.port } as const;

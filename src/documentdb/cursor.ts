@@ -10,6 +10,8 @@ export interface CursorLike {
   rewind(): void;
   close(): Promise<void>;
   readonly closed?: boolean;
+  /** The driver's cursor id: undefined until the command that creates the cursor answered. */
+  readonly id?: unknown;
   once?(event: 'close', listener: () => void): unknown;
 }
 
@@ -19,12 +21,14 @@ type Method = (...args: unknown[]) => unknown;
 const FETCHING = new Set<PropertyKey>(['next', 'tryNext', 'hasNext', 'toArray', 'explain', 'count']);
 
 /**
- * A driver cursor that survives a credential switch before its first document. Builder calls
- * (`sort`, `limit`, `project`, `map`, ...) go to the driver cursor and are recorded; when a
- * batch fails before reaching the server (rejected credentials, cleared pool) and the app has
- * not received a document yet, the query is built again on the live MongoClient, the builder
- * calls are replayed, and the call runs again. Once a document was delivered, errors reach the
- * app: running the query again would deliver documents twice.
+ * A driver cursor that survives a credential switch before its first batch. Builder calls
+ * (`sort`, `limit`, `project`, `map`, ...) go to the driver cursor and are recorded; when the
+ * command that creates the cursor fails before reaching the server (rejected credentials,
+ * cleared pool), the query is built again on the live MongoClient, the builder calls are
+ * replayed, and the call runs again. Only that first batch is retried: once it came back, the
+ * query has run on the server (an aggregate with `$merge` or `$out` has written), so a failed
+ * getMore reaches the app, as the driver never retries a getMore either; so does any error
+ * once a document was delivered, as running the query again would deliver documents twice.
  */
 export function retryingCursor<C extends CursorLike>(core: ClientCore, generation: Generation, create: (generation: Generation) => C, first: C): C {
   const builders: Array<[PropertyKey, unknown[]]> = [];
@@ -71,7 +75,7 @@ export function retryingCursor<C extends CursorLike>(core: ClientCore, generatio
         if ((prop === 'next' || prop === 'tryNext') && result !== null) delivered++;
         return result;
       } catch (err) {
-        if (delivered > 0) throw err;
+        if (delivered > 0 || cursor.id !== undefined) throw err;
         await core.recoverFrom(err, on, attempt, startedAt);
         rebuild();
       }

@@ -24,7 +24,7 @@ export interface OperationRetryEvent {
   secretId: string;
   /** The generation the failed attempt ran on. */
   generation: number;
-  /** `auth`: credentials rejected (the client switches first); `transient`: pool cleared, connection not established. */
+  /** `auth`: credentials rejected (the client switches first); `transient`: a checkout failed on a cleared pool, or the connection was not established. */
   reason: 'auth' | 'transient';
   attempt: number;
   /** The driver error's name and code, e.g. `MongoServerError [18]`. Never its full text. */

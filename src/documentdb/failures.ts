@@ -4,9 +4,14 @@ import { isAuthenticationError } from '../credentials/auth-errors.js';
  * What to do after a driver error:
  * - `auth`: the credentials were rejected while a connection was being established; switch
  *   to recovered credentials and run the operation again.
- * - `transient`: the operation never left the client (pool cleared, connection refused or
- *   broken before its handshake finished); run it again.
+ * - `transient`: the operation never left the client (a checkout failed because the pool was
+ *   cleared, the connection was refused or broke before its handshake finished); run it again.
  * - `fatal`: it may have reached the server; running it again could apply a write twice.
+ *
+ * Reads and writes are classified alike: credstage runs nothing again that may have reached
+ * the server. A read that may have (a network error after it was sent) is retried once by the
+ * driver itself (`retryReads`, on by default), which is harmless for a read; writes are not,
+ * as DocumentDB has no retryable writes (`retryWrites: false`).
  */
 export type FailureKind = 'auth' | 'transient' | 'fatal';
 
@@ -79,11 +84,42 @@ function isNetworkError(err: DriverErrorLike): boolean {
 }
 
 /**
- * True when the error proves the operation was never sent: the driver labels errors of the
- * connection handshake (authentication included) `HandshakeError`; a pool that was cleared
- * fails its waiting checkouts with a PoolClearedError (`PoolRequestedRetry`); a refused TCP
- * connection or a network error flagged `beforeHandshake` happened before any command. A bulk
- * write error counts only when its result shows that no batch took effect.
+ * The driver error a bulk write error stands for: lib/bulk/common.js builds a
+ * MongoBulkWriteError from the error that stopped its batch, keeping that error as
+ * `errorResponse` (a driver error) or copying its code and labels (a server error).
+ */
+function bulkCause(err: DriverErrorLike & { errorResponse?: unknown }): DriverErrorLike {
+  return err.errorResponse instanceof Error ? (err.errorResponse as DriverErrorLike) : err;
+}
+
+/**
+ * The driver's (mongodb 7) errors that prove an operation was never written to a socket,
+ * each by where the driver raises it:
+ * - label `HandshakeError`: cmap/connect.js labels the errors of establishing a connection
+ *   (TCP, TLS, hello, authentication); the connection is not in the pool yet and has carried
+ *   no operation;
+ * - name `MongoPoolClearedError`: cmap/connection_pool.js fails a checkout with it while the
+ *   pool is paused after a clear; the operation never had a connection. Not its subclass
+ *   `PoolClearedOnNetworkError` (same `PoolRequestedRetry` label): after a heartbeat timeout
+ *   the pool fails the checked-out connections with it, whose commands may have been sent;
+ * - a MongoNetworkError flagged `beforeHandshake`: cmap/connection.js sets it on a timeout
+ *   while the connection has no hello yet;
+ * - a MongoNetworkError caused by ECONNREFUSED: a socket is refused only while connecting.
+ */
+function errorProvesNotSent(e: DriverErrorLike): boolean {
+  if (e.name === 'PoolClearedOnNetworkError') return false;
+  if (hasLabel(e, 'HandshakeError') || e.name === 'MongoPoolClearedError') return true;
+  if (!isNetworkError(e)) return false;
+  if (e.beforeHandshake === true) return true;
+  const cause = e.cause as { code?: unknown } | undefined;
+  return cause?.code === 'ECONNREFUSED';
+}
+
+/**
+ * True when the error proves the operation was never sent (see the list on
+ * `errorProvesNotSent` in this file: a handshake error, a checkout failed on a cleared pool,
+ * a refused connection, a timeout before the handshake). A bulk write error counts only when
+ * the error that stopped it does and its result shows that no batch took effect.
  *
  * @example
  * ```ts
@@ -94,12 +130,8 @@ export function failedBeforeServer(err: unknown): boolean {
   if (err === null || typeof err !== 'object') return false;
   const e = err as DriverErrorLike;
   if (possiblyApplied.has(e)) return false;
-  if (e.name === 'MongoBulkWriteError' && !bulkShowsNoProgress(e)) return false;
-  if (hasLabel(e, 'HandshakeError') || hasLabel(e, 'PoolRequestedRetry') || e.name === 'MongoPoolClearedError') return true;
-  if (!isNetworkError(e)) return false;
-  if (e.beforeHandshake === true) return true;
-  const cause = e.cause as { code?: unknown } | undefined;
-  return cause?.code === 'ECONNREFUSED';
+  if (e.name === 'MongoBulkWriteError') return bulkShowsNoProgress(e) && errorProvesNotSent(bulkCause(e));
+  return errorProvesNotSent(e);
 }
 
 /**

@@ -9,6 +9,7 @@ import type { SecretCache } from '../cache/secret-cache.js';
 import type { SecretsManagerLike } from '../cache/source.js';
 import type { DocumentDbSecret } from '../credentials/parse.js';
 import type { DocumentDbClientEvent } from './events.js';
+import { checkMongoOverrides, mergeMongoOptions } from './mongo-overrides.js';
 
 /** Builds a MongoClient; injectable so tests can count or fake clients. */
 export type MongoClientFactory = (url: string, options: MongoClientOptions) => MongoClient;
@@ -25,12 +26,22 @@ export interface DocumentDbClientOptions {
   clientConfig?: SecretsManagerClientConfig;
   /**
    * Extra MongoClient options; they override credstage's defaults (`directConnection: true`,
-   * `retryWrites: false`, `authSource: 'admin'`, TLS when the secret says `ssl: true`).
-   * `auth` is not allowed (credentials come from the secret), nor `tls: false` when the secret
-   * requires TLS.
+   * `retryWrites: false`, `authSource: 'admin'`), in any spelling the driver accepts (it reads
+   * option names case-insensitively). Not allowed: `auth` (credentials come from the secret),
+   * two spellings of one option, and, when the secret says `ssl: true` or a CA is given,
+   * anything that turns TLS off (`tls`/`ssl` false) or weakens its verification
+   * (`tlsInsecure`, `tlsAllowInvalidCertificates`, `tlsAllowInvalidHostnames`,
+   * `rejectUnauthorized: false`, `checkServerIdentity`, `pskCallback`); through a tunnel, set
+   * `servername` to the certificate's host name. Each is refused with InvalidOptionError.
    */
   mongoClientOptions?: MongoClientOptions;
-  /** CA bundle for TLS, e.g. Amazon's `global-bundle.pem`. Used when the secret has `ssl: true`. */
+  /**
+   * CA bundle for TLS, e.g. Amazon's `global-bundle.pem`. A CA file implies TLS: given, it turns
+   * TLS on also for a secret that says `ssl: false` (so does a CA given through
+   * `mongoClientOptions` `tlsCAFile`, `ca` or `secureContext`).
+   * Cannot be combined with `mongoClientOptions` `tlsCAFile`, `ca` or `secureContext`, which
+   * would make the driver ignore it.
+   */
   tlsCAFile?: string;
   /** How long an operation may spend finding working credentials after a rejection. Default 30,000 ms. */
   recoveryBudgetMs?: number;
@@ -40,7 +51,11 @@ export interface DocumentDbClientOptions {
    * to its own `onEvent`). Never receives a password; must not throw (a throw is ignored).
    */
   onEvent?: (event: DocumentDbClientEvent) => void;
-  /** Builds each MongoClient. Default `new MongoClient(url, options)`. */
+  /**
+   * Builds each MongoClient. Default `new MongoClient(url, options)`. It receives the password
+   * in `options.auth`; the client it returns gets its credentials hidden from printing before
+   * `connect()`.
+   */
   createMongoClient?: MongoClientFactory;
   /** The time source for rate limits and follow-up checks. Default `Date.now`. */
   clock?: Clock;
@@ -62,7 +77,8 @@ export interface DocumentDbClientConfig {
 
 /**
  * Defaults for a DocumentDB cluster; every one can be overridden through `mongoClientOptions`.
- * TLS is not among them: it follows the secret's `ssl` field.
+ * TLS is not among them: it follows the secret's `ssl` field (and a given CA file), and
+ * nothing in `mongoClientOptions` can turn it off.
  *
  * @example
  * ```ts
@@ -117,16 +133,11 @@ export function resolveDocumentDbOptions(options: DocumentDbClientOptions): Docu
     if (clientConfig !== undefined) throw new InvalidOptionError('clientConfig', 'cannot be combined with cache');
   }
   if (!isPlainObject(mongoClientOptions)) throw new InvalidOptionError('mongoClientOptions', 'must be an object');
-  if ('auth' in mongoClientOptions) {
-    throw new InvalidOptionError('mongoClientOptions.auth', 'is not allowed: the username and password come from the secret');
-  }
   if (tlsCAFile !== undefined) {
     if (typeof tlsCAFile !== 'string' || tlsCAFile === '') throw new InvalidOptionError('tlsCAFile', 'must be a non-empty path');
     if (!existsSync(tlsCAFile)) throw new InvalidOptionError('tlsCAFile', `names a file that does not exist: ${tlsCAFile}`);
-    if (mongoClientOptions.tlsCAFile !== undefined) {
-      throw new InvalidOptionError('mongoClientOptions.tlsCAFile', 'cannot be combined with tlsCAFile');
-    }
   }
+  const overrides = checkMongoOverrides(mongoClientOptions, tlsCAFile);
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new InvalidOptionError('onEvent', 'must be a function');
   if (createMongoClient !== undefined && typeof createMongoClient !== 'function') {
     throw new InvalidOptionError('createMongoClient', 'must be a function');
@@ -137,7 +148,7 @@ export function resolveDocumentDbOptions(options: DocumentDbClientOptions): Docu
   if (typeof random !== 'function') throw new InvalidOptionError('random', 'must be a function');
   return Object.freeze({
     secretId,
-    mongoClientOptions: Object.freeze({ ...mongoClientOptions }),
+    mongoClientOptions: overrides,
     tlsCAFile,
     recoveryBudgetMs: checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0),
     onEvent,
@@ -150,20 +161,13 @@ export function resolveDocumentDbOptions(options: DocumentDbClientOptions): Docu
 /**
  * The URI and MongoClient options for one secret version. The URI holds only host and port:
  * the username and password go in as `auth`, so no character of a password needs escaping.
+ * TLS is applied after the overrides: when the secret says `ssl: true` or a CA file is given,
+ * the options say `tls: true` whatever the overrides say, and an override that would turn TLS
+ * off or weaken its verification throws InvalidOptionError naming it.
  */
 export function mongoSettings(secret: DocumentDbSecret, config: DocumentDbClientConfig): { url: string; options: MongoClientOptions } {
-  const overrides = config.mongoClientOptions;
-  if (secret.ssl && (overrides.tls === false || overrides.ssl === false)) {
-    const field = overrides.tls === false ? 'mongoClientOptions.tls' : 'mongoClientOptions.ssl';
-    throw new InvalidOptionError(field, `cannot be false: secret "${secret.secretId}" requires TLS (ssl: true)`);
-  }
-  const tls: MongoClientOptions = secret.ssl
-    ? { tls: true, ...(config.tlsCAFile === undefined ? {} : { tlsCAFile: config.tlsCAFile }) }
-    : {};
   const options: MongoClientOptions = {
-    ...DOCUMENTDB_DEFAULTS,
-    ...tls,
-    ...overrides,
+    ...mergeMongoOptions(DOCUMENTDB_DEFAULTS, config.mongoClientOptions, { secretSsl: secret.ssl, secretId: secret.secretId, tlsCAFile: config.tlsCAFile }),
     auth: { username: secret.username, password: secret.password },
   };
   return { url: mongoUrl(secret.host, secret.port, secret), options };

@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { MongoServerSelectionError } from 'mongodb';
+import { MongoServerSelectionError, type MongoClientOptions } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFerretDb, type RunningFerretDb } from '../../../src/servers/index.js';
 import { getDocumentDbClient } from '../../../src/documentdb/index.js';
+import { InvalidOptionError } from '../../../src/errors.js';
 import { createDocumentDbSecret, secretsManager, uniqueName } from './helpers.js';
 
 /** A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated second CA. */
@@ -89,5 +90,44 @@ describe('getDocumentDbClient over TLS (a FerretDB listening with TLS, CA made i
 
     expect(error).toBeInstanceOf(MongoServerSelectionError);
     expect(plainWorks.acknowledged).toBe(true);
+  });
+
+  it('keeps TLS on for ssl: true whatever mongoClientOptions spell: null or undefined tls fails against the plaintext port, tls off in any case is refused', async () => {
+    const { secretId } = await secretFor(ferret.port, true);
+    const attempt = (mongoClientOptions: MongoClientOptions) =>
+      getDocumentDbClient({ secretId, client: sm, tlsCAFile: certs.caFile, mongoClientOptions: { ...fastFail, ...mongoClientOptions } }).then(
+        async (client) => {
+          await client.close();
+          return 'connected in plaintext';
+        },
+        (err: unknown) => err,
+      );
+
+    const outcomes = [
+      await attempt({ tls: undefined }),
+      await attempt({ tls: null as unknown as boolean }),
+      await attempt({ TLS: false } as MongoClientOptions),
+      await attempt({ Tls: 'false' } as MongoClientOptions),
+      await attempt({ tlsInsecure: true }),
+    ];
+
+    expect(outcomes[0]).toBeInstanceOf(MongoServerSelectionError);
+    expect(outcomes[1]).toBeInstanceOf(MongoServerSelectionError);
+    expect(outcomes.slice(2).map((e) => (e as InvalidOptionError).option)).toEqual(['mongoClientOptions.TLS', 'mongoClientOptions.Tls', 'mongoClientOptions.tlsInsecure']);
+  });
+
+  it('turns TLS on for a secret with ssl: false when tlsCAFile is given: a CA file implies TLS', async () => {
+    const overTls = await secretFor(ferret.tls!.port, false);
+    const overPlain = await secretFor(ferret.port, false);
+
+    const client = await getDocumentDbClient({ secretId: overTls.secretId, client: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail });
+    const inserted = await client.db('credstage_it').collection(uniqueName('ca-implies-tls')).insertOne({ ok: true });
+    await client.close();
+    const plainError = await getDocumentDbClient({ secretId: overPlain.secretId, client: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail }).catch(
+      (err: unknown) => err,
+    );
+
+    expect(inserted.acknowledged).toBe(true);
+    expect(plainError).toBeInstanceOf(MongoServerSelectionError);
   });
 });

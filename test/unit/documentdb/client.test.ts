@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { AuthenticationRejectedError, ClosedError } from '../../../src/errors.js';
 import { AwsStyleRotator } from '../../support/aws-style-rotator.js';
-import { FIRST_PASSWORD, deferred, documentDbSetup, lostReplyError, poolClearedError } from './fake-mongo.js';
+import { FIRST_PASSWORD, deferred, documentDbSetup, lostReplyError, poolClearedError, poolClearedOnNetworkError } from './fake-mongo.js';
 
 describe('DocumentDbClient across a rotation (fake server, in-memory Secrets Manager)', () => {
   it('moves to AWSPENDING after the password change and runs the rejected insert again, exactly once', async () => {
@@ -41,6 +41,20 @@ describe('DocumentDbClient across a rotation (fake server, in-memory Secrets Man
 
     expect(server.docs('items')).toHaveLength(1);
     expect(client.stats()).toMatchObject({ retries: 1, generation: 1 });
+    await client.close();
+  });
+
+  it('does not run an updateOne({$inc}) again after PoolClearedOnNetworkError interrupted it in flight: applied once, and the app sees the error', async () => {
+    const { server, connect } = await documentDbSetup();
+    const client = await connect();
+    server.docs('counters').push({ _id: 'c', n: 0 });
+    server.replyFaults.push(() => poolClearedOnNetworkError()); // a heartbeat timeout failed the connection after the command went out
+
+    const error = await client.db().collection<{ _id: string; n: number }>('counters').updateOne({ _id: 'c' }, { $inc: { n: 1 } }).catch((err: unknown) => err);
+
+    expect(error).toMatchObject({ name: 'PoolClearedOnNetworkError' });
+    expect(server.docs('counters')).toEqual([{ _id: 'c', n: 1 }]);
+    expect(client.stats().retries).toBe(0);
     await client.close();
   });
 

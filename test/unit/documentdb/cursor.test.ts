@@ -1,5 +1,6 @@
+import { MongoNetworkError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { documentDbSetup } from './fake-mongo.js';
+import { documentDbSetup, poolClearedError } from './fake-mongo.js';
 
 async function seeded() {
   const setup = await documentDbSetup();
@@ -57,6 +58,23 @@ describe('cursors of a DocumentDbClient across a credential switch', () => {
     expect(first).toEqual({ _id: 1 });
     expect(error).toMatchObject({ code: 18 });
     expect(server.executed.filter((op) => op.startsWith('find'))).toHaveLength(1);
+    await client.close();
+  });
+
+  it('does not run a query again when a getMore fails after the first batch came back, even before a document reached the app', async () => {
+    // The first batch's command ran on the server (an aggregate with $merge has written by then);
+    // only a failure of that first command may be run again, as the driver never retries a getMore.
+    const { client, items, server } = await seeded();
+    server.faults.push(
+      () => undefined, // the find passes
+      () => poolClearedError(new MongoNetworkError('socket hang up')), // the next fetch fails at checkout
+    );
+
+    const error = await items.find({}).toArray().catch((err: unknown) => err);
+
+    expect(error).toMatchObject({ name: 'MongoPoolClearedError' });
+    expect(server.executed.filter((op) => op.startsWith('find'))).toHaveLength(1);
+    expect(client.stats().retries).toBe(0);
     await client.close();
   });
 

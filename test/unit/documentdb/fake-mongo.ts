@@ -21,11 +21,32 @@ export function authError(): MongoServerError {
   return err;
 }
 
-/** The driver's PoolClearedError after another operation's failed login (its cause is that failure). */
+/** The part of a driver ConnectionPool that its errors read. */
+interface PoolLike {
+  address: string;
+  serverError?: Error;
+}
+
+// The driver exports its pool errors as types only; the classes live in lib/cmap/errors.js.
+const cmapErrors = createRequire(import.meta.url)('mongodb/lib/cmap/errors.js') as {
+  PoolClearedError: new (pool: PoolLike) => MongoNetworkError;
+  PoolClearedOnNetworkError: new (pool: PoolLike) => MongoNetworkError;
+};
+
+/**
+ * The driver's PoolClearedError, as connection_pool.js fails a waiting checkout with it once the
+ * pool was cleared by another operation's failure (its cause): this operation was never sent.
+ */
 export function poolClearedError(cause: Error = authError()): MongoNetworkError {
-  const err = new MongoNetworkError('Connection pool was cleared', { cause });
-  err.addErrorLabel('PoolRequestedRetry');
-  return err;
+  return new cmapErrors.PoolClearedError({ address: '127.0.0.1:27017', serverError: cause });
+}
+
+/**
+ * The driver's PoolClearedOnNetworkError, as connection_pool.js gives it to every checked-out
+ * connection after a heartbeat timeout: the operation on that connection may have been sent.
+ */
+export function poolClearedOnNetworkError(cause: Error = new MongoNetworkError('connection 1 to 127.0.0.1:27017 timed out')): MongoNetworkError {
+  return new cmapErrors.PoolClearedOnNetworkError({ address: '127.0.0.1:27017', serverError: cause });
 }
 
 /** The connection broke after the command was sent: it may have executed. */
@@ -64,8 +85,13 @@ export class FakeServer {
   readonly clients: FakeMongoClient[] = [];
   /** Operations that reached the server, e.g. `insertOne(app.items)`. */
   readonly executed: string[] = [];
-  /** The next operations fail with these errors before doing anything (after the login check). */
-  readonly faults: Array<() => Error> = [];
+  /**
+   * The next operations (a cursor's getMore included) fail with these errors before doing
+   * anything (after the login check); an entry returning undefined lets its operation pass.
+   */
+  readonly faults: Array<() => Error | undefined> = [];
+  /** The next writes take effect, then fail with these errors: their reply was lost. */
+  readonly replyFaults: Array<() => Error> = [];
   /** While set, operations wait for it after passing the login check (to hold them in flight). */
   gate: Promise<void> | undefined;
 
@@ -90,6 +116,11 @@ class FakeCursor {
     private readonly collection: FakeCollection,
     private readonly filter: Record<string, unknown>,
   ) {}
+
+  /** Like the driver's: undefined until the first batch came back. */
+  get id(): number | undefined {
+    return this.#docs === undefined ? undefined : 0;
+  }
 
   limit(n: number): this {
     this.#limit = n;
@@ -137,10 +168,26 @@ class FakeCollection {
     return docs.filter((doc) => Object.entries(filter).every(([key, value]) => doc[key] === value)).slice(0, limit);
   }
 
+  /** After a write took effect: fails with the next reply fault, as a reply lost on the way back. */
+  replied(): void {
+    const fault = this.client.server.replyFaults.shift();
+    if (fault) throw fault();
+  }
+
   async insertOne(doc: Doc): Promise<{ acknowledged: boolean; insertedId: unknown }> {
     await this.check('insertOne');
     this.client.server.docs(this.collectionName).push({ ...doc });
+    this.replied();
     return { acknowledged: true, insertedId: doc._id };
+  }
+
+  /** Supports `$inc` only: enough to see a write applied twice. */
+  async updateOne(filter: Record<string, unknown>, update: { $inc?: Record<string, number> }): Promise<{ acknowledged: boolean; matchedCount: number }> {
+    await this.check('updateOne');
+    const doc = this.client.server.docs(this.collectionName).find((d) => Object.entries(filter).every(([key, value]) => d[key] === value));
+    if (doc !== undefined) for (const [key, by] of Object.entries(update.$inc ?? {})) doc[key] = ((doc[key] as number | undefined) ?? 0) + by;
+    this.replied();
+    return { acknowledged: true, matchedCount: doc === undefined ? 0 : 1 };
   }
 
   async countDocuments(filter: Record<string, unknown> = {}): Promise<number> {
@@ -236,8 +283,8 @@ export class FakeMongoClient {
     if (this.closed) throw new Error('MongoClient is closed');
     if (this.server.passwords.get(this.username) !== this.password) throw authError();
     if (op === undefined) return;
-    const fault = this.server.faults.shift();
-    if (fault) throw fault();
+    const fault = this.server.faults.shift()?.();
+    if (fault) throw fault;
     if (this.server.gate) await this.server.gate;
     this.server.executed.push(op);
   }

@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, InvalidSecretFormatError } from '../../../src/errors.js';
 import { mongoSettings, resolveDocumentDbOptions, type DocumentDbClientOptions } from '../../../src/documentdb/options.js';
@@ -145,4 +145,133 @@ describe('MongoClient settings from a DocumentDB secret', () => {
       expect((error as InvalidSecretFormatError).field).toBe('host');
     },
   );
+});
+
+/** A CA file on disk (its contents are never read: no test here connects). */
+function caFile(): string {
+  const ca = join(mkdtempSync(join(tmpdir(), 'credstage-ca-')), 'global-bundle.pem');
+  writeFileSync(ca, 'pem');
+  return ca;
+}
+
+/** The settings for `secret`, or the InvalidOptionError refusing them (at start-up or per secret). */
+function settingsFor(fields: Partial<DocumentDbSecret>, extra: Partial<DocumentDbClientOptions>): ReturnType<typeof mongoSettings> | InvalidOptionError {
+  try {
+    return mongoSettings(secret(fields), resolveDocumentDbOptions({ secretId: 's', ...extra }));
+  } catch (err) {
+    if (err instanceof InvalidOptionError) return err;
+    throw err;
+  }
+}
+
+/** What the driver itself makes of the settings (parsing only, nothing connects). */
+function driverOptions(settings: ReturnType<typeof mongoSettings>) {
+  return new MongoClient(settings.url, settings.options).options;
+}
+
+describe('TLS a secret asks for cannot be turned off or weakened through mongoClientOptions', () => {
+  // The driver drops null and undefined options and reads option names case-insensitively,
+  // `ssl` being an alias of `tls` (lib/connection_string.js parseOptions).
+  it.each<[string, MongoClientOptions]>([
+    ['tls: undefined', { tls: undefined }],
+    ['tls: null', { tls: null as unknown as boolean }],
+    ['ssl: undefined', { ssl: undefined }],
+    ['tls: true', { tls: true }],
+    ["TLS: 'true'", { TLS: 'true' } as MongoClientOptions],
+    ['tlsInsecure: false', { tlsInsecure: false }],
+    ['tlsAllowInvalidHostnames: false', { tlsAllowInvalidHostnames: false }],
+    ['rejectUnauthorized: true', { rejectUnauthorized: true } as MongoClientOptions],
+  ])('keeps TLS on with verification for a secret with ssl: true and %s', (_what, mongoClientOptions) => {
+    const settings = settingsFor({ ssl: true }, { mongoClientOptions });
+    if (settings instanceof InvalidOptionError) throw settings;
+
+    const parsed = driverOptions(settings);
+
+    expect(parsed.tls).toBe(true);
+    expect((parsed as { rejectUnauthorized?: unknown }).rejectUnauthorized).not.toBe(false);
+    expect((parsed as { checkServerIdentity?: unknown }).checkServerIdentity).toBeUndefined();
+  });
+
+  it.each<[string, MongoClientOptions]>([
+    ['tls', { tls: false }],
+    ['tls', { tls: 'false' } as unknown as MongoClientOptions],
+    ['TLS', { TLS: false } as MongoClientOptions],
+    ['Tls', { Tls: false } as MongoClientOptions],
+    ['ssl', { ssl: false }],
+    ['SSL', { SSL: 'false' } as MongoClientOptions],
+    ['tls', { tls: 0 } as unknown as MongoClientOptions],
+    ['tlsInsecure', { tlsInsecure: true }],
+    ['TLSINSECURE', { TLSINSECURE: 'true' } as MongoClientOptions],
+    ['tlsAllowInvalidCertificates', { tlsAllowInvalidCertificates: true }],
+    ['tlsAllowInvalidHostnames', { tlsAllowInvalidHostnames: 'true' } as unknown as MongoClientOptions],
+    ['rejectUnauthorized', { rejectUnauthorized: false } as MongoClientOptions],
+    ['rejectUnauthorized', { rejectUnauthorized: 0 } as unknown as MongoClientOptions],
+    ['checkServerIdentity', { checkServerIdentity: () => undefined } as MongoClientOptions],
+    ['pskCallback', { pskCallback: () => null } as unknown as MongoClientOptions],
+  ])('refuses mongoClientOptions.%s that would turn off or weaken the TLS a secret with ssl: true asks for', (key, mongoClientOptions) => {
+    const error = settingsFor({ ssl: true }, { mongoClientOptions });
+
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).option).toBe(`mongoClientOptions.${key}`);
+    expect((error as InvalidOptionError).message).not.toContain(PASSWORD);
+  });
+
+  it('refuses two spellings of one driver option, which the driver would read as one (the last wins)', () => {
+    const error = settingsFor({ ssl: false }, { mongoClientOptions: { tls: true, TLS: false } as MongoClientOptions });
+
+    expect((error as InvalidOptionError).option).toBe('mongoClientOptions.TLS');
+  });
+
+  it('refuses any spelling of auth: the credentials come from the secret', () => {
+    const error = settingsFor({ ssl: false }, { mongoClientOptions: { Auth: { username: 'u', password: PASSWORD } } as MongoClientOptions });
+
+    expect((error as InvalidOptionError).option).toBe('mongoClientOptions.Auth');
+  });
+
+  it('turns TLS on with the CA file for a secret with ssl: false when tlsCAFile is given: a CA file implies TLS', () => {
+    const ca = caFile();
+    const settings = settingsFor({ ssl: false }, { tlsCAFile: ca });
+    if (settings instanceof InvalidOptionError) throw settings;
+
+    const parsed = driverOptions(settings);
+
+    expect(parsed.tls).toBe(true);
+    expect(parsed.tlsCAFile).toBe(ca);
+  });
+
+  it.each<[string, MongoClientOptions]>([
+    ['tlscafile', { tlscafile: caFile() } as MongoClientOptions],
+    ['ca', { ca: '-----BEGIN CERTIFICATE-----' }],
+  ])('turns TLS on for a secret with ssl: false when mongoClientOptions.%s gives a CA', (_key, mongoClientOptions) => {
+    const settings = settingsFor({ ssl: false }, { mongoClientOptions });
+    if (settings instanceof InvalidOptionError) throw settings;
+
+    expect(driverOptions(settings).tls).toBe(true);
+  });
+
+  it('refuses tls: false together with a CA file, at start-up', () => {
+    expect((settingsFor({ ssl: false }, { tlsCAFile: caFile(), mongoClientOptions: { tls: false } }) as InvalidOptionError).option).toBe('mongoClientOptions.tls');
+    expect(optionError({ secretId: 's', tlsCAFile: caFile(), mongoClientOptions: { ssl: 'false' } }).option).toBe('mongoClientOptions.ssl');
+  });
+
+  it.each(['ca', 'secureContext', 'TLSCAFILE'])('refuses tlsCAFile together with mongoClientOptions.%s, which would make the driver ignore it', (key) => {
+    expect(optionError({ secretId: 's', tlsCAFile: caFile(), mongoClientOptions: { [key]: 'x' } }).option).toBe(`mongoClientOptions.${key}`);
+  });
+
+  it('keeps plaintext for a secret with ssl: false and no CA, and lets mongoClientOptions turn TLS on', () => {
+    const plain = settingsFor({ ssl: false }, {});
+    const tls = settingsFor({ ssl: false }, { mongoClientOptions: { tls: true, tlsAllowInvalidHostnames: true } });
+    if (plain instanceof InvalidOptionError || tls instanceof InvalidOptionError) throw new Error('refused');
+
+    expect(driverOptions(plain).tls ?? false).toBe(false);
+    expect(driverOptions(tls).tls).toBe(true);
+  });
+
+  it('lets an override of a default in another spelling replace it instead of standing beside it', () => {
+    const settings = settingsFor({ ssl: false }, { mongoClientOptions: { DirectConnection: false } as MongoClientOptions });
+    if (settings instanceof InvalidOptionError) throw settings;
+
+    expect(settings.options).not.toHaveProperty('directConnection');
+    expect(driverOptions(settings).directConnection).toBe(false);
+  });
 });

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { getDocumentDbClient, type DocumentDbClient } from '../../../src/documentdb/index.js';
+import { servers } from '../../support/servers.js';
+import { newPassword } from '../../support/aws-style-rotator.js';
+import { createDocumentDbSecret, createUser, uniqueName, useDocumentDbFixtures } from './helpers.js';
+import { ReplyFreezeProxy } from './reply-freeze-proxy.js';
+
+interface Counter {
+  _id: string;
+  n: number;
+}
+
+describe('a write that may have reached the server runs at most once (FerretDB behind a TCP proxy + moto)', () => {
+  const fx = useDocumentDbFixtures();
+  let proxy: ReplyFreezeProxy | undefined;
+  let client: DocumentDbClient | undefined;
+
+  afterEach(async () => {
+    await client?.close();
+    await proxy?.close();
+    client = undefined;
+    proxy = undefined;
+  });
+
+  it('does not run an updateOne({$inc}) again after a heartbeat timeout interrupts it with PoolClearedOnNetworkError: applied once, and the app sees the error', async () => {
+    const { host, port } = servers().ferretdb;
+    proxy = await ReplyFreezeProxy.start(host, port);
+    const username = uniqueName('app');
+    const password = newPassword();
+    await createUser(fx.admin, username, password);
+    const { secretId } = await createDocumentDbSecret(fx.sm, { username, password, port: proxy.port });
+    // Poll mode: the monitor's hello times out after connectTimeoutMS, which labels the error
+    // InterruptInUseConnections; the pool is then cleared and in-use connections are failed.
+    client = await getDocumentDbClient({
+      secretId,
+      client: fx.sm,
+      mongoClientOptions: { serverMonitoringMode: 'poll', heartbeatFrequencyMS: 500, connectTimeoutMS: 500, serverSelectionTimeoutMS: 5_000 },
+    });
+    const name = uniqueName('inc');
+    const counters = client.db('credstage_it').collection<Counter>(name);
+    await counters.insertOne({ _id: 'c', n: 0 });
+
+    proxy.freezeReplies(); // the $inc reaches FerretDB and is applied; its reply never comes back
+    const outcome = await counters.updateOne({ _id: 'c' }, { $inc: { n: 1 } }).then(
+      () => 'success',
+      (err: unknown) => err,
+    );
+    const stored = await fx.admin.db('credstage_it').collection<Counter>(name).findOne({ _id: 'c' });
+
+    expect(outcome).toMatchObject({ name: 'PoolClearedOnNetworkError' });
+    expect(stored?.n).toBe(1);
+    expect(client.stats().retries).toBe(0);
+  });
+});
