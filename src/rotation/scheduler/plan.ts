@@ -1,6 +1,6 @@
 import { DescribeSecretCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { v5 as uuidv5 } from 'uuid';
-import { fromSdkError, InvalidOptionError } from '../../errors.js';
+import { fromSdkError, InvalidOptionError, ServiceUnavailableError } from '../../errors.js';
 import type { SecretsManagerLike } from '../../cache/source.js';
 import { parseSchedule, scheduleFromRotationRules, type RotationSchedule } from './schedule.js';
 
@@ -69,8 +69,7 @@ export async function readSecretState(
       schedule = scheduleFromRotationRules(rules && window ? { ...rules, Duration: window } : rules);
       if (!schedule) throw new InvalidOptionError('schedule', `is not set for "${secretId}" and the secret has no RotationRules`);
     }
-    const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }));
-    const versions: Array<{ VersionId: string; VersionStages?: string[]; CreatedDate?: Date }> = listed.Versions ?? [];
+    const versions = await listAllVersions(client, secretId);
     const current = versions.find((v) => v.VersionStages?.includes('AWSCURRENT'));
     const pending = versions.find((v) => v.VersionStages?.includes('AWSPENDING') && !v.VersionStages.includes('AWSCURRENT'));
     return {
@@ -81,6 +80,39 @@ export async function readSecretState(
     };
   } catch (err) {
     throw err instanceof InvalidOptionError ? err : fromSdkError(err, { secretId });
+  }
+}
+
+interface ListedVersion {
+  VersionId: string;
+  VersionStages?: string[];
+  CreatedDate?: Date;
+}
+
+/** AWS's largest page; a secret holds at most about 100 versions, so this is nearly always one call. */
+const LIST_PAGE_SIZE = 100;
+/** More pages than any secret can fill: past this, the service is repeating itself. */
+const MAX_LIST_PAGES = 50;
+
+/**
+ * Every version of the secret, deprecated ones included, over as many ListSecretVersionIds pages
+ * as it takes: AWSCURRENT or AWSPENDING may be on any page, and missing either one would anchor
+ * the schedule at 1970 or start a second rotation beside an unfinished one.
+ */
+async function listAllVersions(client: SecretsManagerLike, secretId: string): Promise<ListedVersion[]> {
+  const versions: ListedVersion[] = [];
+  const seenTokens = new Set<string>();
+  let nextToken: string | undefined;
+  for (let page = 1; ; page++) {
+    const input = { SecretId: secretId, IncludeDeprecated: true, MaxResults: LIST_PAGE_SIZE, ...(nextToken === undefined ? {} : { NextToken: nextToken }) };
+    const listed = await client.send(new ListSecretVersionIdsCommand(input));
+    versions.push(...((listed?.Versions ?? []) as ListedVersion[]));
+    nextToken = typeof listed?.NextToken === 'string' && listed.NextToken !== '' ? listed.NextToken : undefined;
+    if (nextToken === undefined) return versions;
+    if (seenTokens.has(nextToken) || page >= MAX_LIST_PAGES) {
+      throw new ServiceUnavailableError({ secretId, detail: `ListSecretVersionIds still answered a NextToken after ${page} pages` });
+    }
+    seenTokens.add(nextToken);
   }
 }
 
