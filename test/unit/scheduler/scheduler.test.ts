@@ -252,8 +252,8 @@ describe('RotationScheduler', () => {
   it('rejects bad options naming the field', () => {
     const sm = new InMemorySecretsManager();
     expect(() => new RotationScheduler({ secrets: [], client: sm })).toThrow(/"secrets"/);
-    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(2 hours)' }], client: sm })).toThrow(/"schedule"/);
-    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)', window: '90m' }], client: sm })).toThrow(/"window"/);
+    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(2 hours)' }], client: sm })).toThrow(/"secrets\[0\]\.schedule"/);
+    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)', window: '90m' }], client: sm })).toThrow(/"secrets\[0\]\.window"/);
     expect(() => new RotationScheduler({ secrets: [{ secretId: '' }], client: sm })).toThrow(/secrets\[0\]\.secretId/);
   });
 });
