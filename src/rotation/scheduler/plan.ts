@@ -121,7 +121,7 @@ export interface PlanContext {
   nowMs: number;
   /** U[0, 1): where in the first half of the window this process starts. */
   jitter: number;
-  /** A younger AWSPENDING than this is taken to be another process's rotation under way. */
+  /** A younger AWSPENDING than this, under a token not derived here, is taken to be another run under way. */
   inProgressGraceMs: number;
   /** The token of a rotation this process started and has not finished: always resumed. */
   ownToken?: string | undefined;
@@ -130,8 +130,9 @@ export interface PlanContext {
 /**
  * Decides what to do for one secret now. A rotation starts at a jittered point in the first
  * half of its window (the second half leaves room for retries). An unfinished AWSPENDING is
- * resumed with its own token, unless it is younger than `inProgressGraceMs` and not this
- * process's: then another replica (or a manual run) is most likely running it right now.
+ * resumed with its own token: at once when that is the token derived for the current due time
+ * (this deployment's own rotation, e.g. left by this scheduler before a restart), otherwise only
+ * once it is older than `inProgressGraceMs` (until then a manual run is most likely running it).
  */
 export function planSecret(secretId: string, state: SecretState, context: PlanContext): SecretPlan {
   const { nowMs, jitter, inProgressGraceMs, ownToken } = context;
@@ -147,8 +148,13 @@ export function planSecret(secretId: string, state: SecretState, context: PlanCo
   let clientRequestToken = token;
   if (state.pending) {
     clientRequestToken = state.pending.versionId;
+    // A pending version under the token derived here is this deployment's own rotation (this
+    // process before a restart, or a replica converging on the same version): joining it is
+    // what the shared token is for, so it is resumed at once. The grace period is for runs
+    // under tokens no scheduler of this config derives (a manual `credstage rotate`, say).
+    const ours = state.pending.versionId === token || state.pending.versionId === ownToken;
     const young = nowMs - state.pending.createdAt < inProgressGraceMs;
-    action = young && state.pending.versionId !== ownToken ? 'in-progress-elsewhere' : 'resume';
+    action = young && !ours ? 'in-progress-elsewhere' : 'resume';
   }
   return {
     secretId,

@@ -30,8 +30,9 @@ function errorInfo(err: unknown): { code: string; message: string } {
  * Rotates a set of secrets on their schedules without Lambda. Several schedulers may run for
  * the same secrets (replicas): they coordinate only through Secrets Manager. Each derives the
  * rotation's ClientRequestToken from the secret and the due time, so every replica names the
- * same AWSPENDING version; a young AWSPENDING that is not its own means another replica is
- * rotating, and an old one is resumed. Failed attempts retry with jittered backoff inside the window; a rotation still
+ * same AWSPENDING version, and one found under that token is resumed at once (also after a
+ * restart). A young AWSPENDING under another token is another run's (a manual one); an old one is
+ * resumed. Failed attempts retry with jittered backoff inside the window; a rotation still
  * unfinished when its window closes is reported as overdue. Every option is checked in the
  * constructor: a bad one throws InvalidOptionError naming its path (`secrets[1].window`).
  *

@@ -68,7 +68,10 @@ export interface RotationSchedulerOptions {
   checkIntervalMs?: number;
   /** Backoff between failed attempts within a window (delays at most 2,147,483,647 ms). Default { baseMs: 30,000, factor: 2, maxMs: 600,000 }. */
   retry?: BackoffOptions;
-  /** An AWSPENDING younger than this is another process's rotation under way. Default 900,000 ms. */
+  /**
+   * An AWSPENDING younger than this, under a token this scheduler would not derive (a manual
+   * run's), is left to that run. One under the derived token is resumed at once. Default 900,000 ms.
+   */
   inProgressGraceMs?: number;
   clock?: Clock;
   random?: RandomSource;
