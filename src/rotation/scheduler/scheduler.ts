@@ -1,3 +1,4 @@
+import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import pRetry from 'p-retry';
 import { isRetryableError, RotationInProgressError } from '../../errors.js';
 import type { Clock, RandomSource } from '../../internal/clock.js';
@@ -84,6 +85,8 @@ export class RotationScheduler {
       ownToken: undefined,
       notBefore: 0,
     }));
+    // One listener per running rotation (see #runSignal): at most one per secret, by design.
+    setMaxListeners(Math.max(defaultMaxListeners, this.#tracked.length + 1), this.#abort.signal);
     // Built last: a bad option above must not leave a client behind.
     this.#ownedClient = config.client ? undefined : createSecretsManagerClient({ maxAttempts: 3, ...config.clientConfig });
     this.#client = config.client ?? this.#ownedClient!;
@@ -208,6 +211,7 @@ export class RotationScheduler {
     tracked.status.state = 'rotating';
     this.#emit({ type: 'rotation-started', secretId, clientRequestToken: token, dueAt: plan.dueAt, reason: plan.action });
     const windowLeftMs = Math.max(0, plan.windowEndsAt.getTime() - this.#clock.now());
+    const run = this.#runSignal();
     // p-retry rejects with the abort reason even after an attempt that succeeded while stop() ran.
     let finished = false;
     try {
@@ -220,7 +224,7 @@ export class RotationScheduler {
             client: this.#client,
             clientRequestToken: token,
             strategy: tracked.config.strategy,
-            signal: this.#abort.signal,
+            signal: run.signal,
             onStep: ({ step, durationMs }) => this.#emit({ type: 'step', secretId, clientRequestToken: token, step, durationMs }),
           });
           finished = true;
@@ -229,7 +233,7 @@ export class RotationScheduler {
           retries: Number.POSITIVE_INFINITY,
           maxRetryTime: windowLeftMs,
           ...retryDelays(this.#retry),
-          signal: this.#abort.signal,
+          signal: run.signal,
           shouldRetry: ({ error }) => !this.#abort.signal.aborted && !(error instanceof RotationInProgressError) && isRetryableError(error),
           onFailedAttempt: ({ error, attemptNumber }) => {
             // Stopped between steps is no failed attempt: nothing to retry, nothing to warn about.
@@ -243,12 +247,29 @@ export class RotationScheduler {
       );
     } catch (err) {
       if (!finished) this.#settleFailure(tracked, plan, err);
+    } finally {
+      run.release();
     }
     if (finished) {
       tracked.ownToken = undefined;
       tracked.status = { ...emptyStatus(secretId), state: 'idle', plan, lastSucceededAt: new Date(this.#clock.now()) };
       this.#emit({ type: 'rotation-succeeded', secretId, clientRequestToken: token, dueAt: plan.dueAt });
     }
+  }
+
+  /**
+   * The signal of one rotation: aborted when the scheduler stops. p-retry and the engine add
+   * their abort listeners to it, and it adds one to the scheduler's own signal until the run
+   * ends. With one shared signal, a dozen secrets retrying at once went past Node's default of
+   * 10 listeners and drew a MaxListenersExceededWarning.
+   */
+  #runSignal(): { signal: AbortSignal; release: () => void } {
+    const stopped = this.#abort.signal;
+    const run = new AbortController();
+    const onStop = (): void => run.abort(stopped.reason);
+    if (stopped.aborted) onStop();
+    else stopped.addEventListener('abort', onStop, { once: true });
+    return { signal: run.signal, release: () => stopped.removeEventListener('abort', onStop) };
   }
 
   /** After the last attempt failed: another replica's rotation, a stop, or a failure to report. */
