@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { checkNumber } from '../cache/options.js';
 import { InvalidOptionError } from '../errors.js';
-import { parseSchedule, parseWindow } from '../rotation/scheduler/schedule.js';
+import { checkScheduledRotationOptions, checkScheduledSecrets, isPlainObject, MAX_TIMER_MS, refuseUnknownKeys } from '../rotation/scheduler/options.js';
 import { RotationScheduler, type ScheduledRotationOptions, type ScheduledSecret, type SchedulerEvent } from '../rotation/scheduler/scheduler.js';
 import { clientConfigFrom, withAwsOptions, type AwsOptions } from './aws-options.js';
 import { EXIT, reportFailure, type CliContext } from './context.js';
@@ -21,8 +22,16 @@ export interface SchedulerConfigFile {
   secrets: ScheduledSecret[];
 }
 
+// Over every key of the type: the compiler keeps this list complete and exact.
+const CONFIG_KEYS: Record<keyof SchedulerConfigFile, true> = { region: true, endpoint: true, checkIntervalSeconds: true, rotation: true, secrets: true };
+
+/** The longest check interval whose milliseconds setInterval still honours (2^31 - 1 ms). */
+const MAX_CHECK_INTERVAL_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
 /**
- * Reads and checks a scheduler config file; errors name the file and the field.
+ * Reads and checks a scheduler config file: every field, down to each secret's `rotation`
+ * block, is checked now, before any client is built or any rotation falls due. Errors are
+ * InvalidOptionError naming the field's path (`secrets[2].rotation.connectTimeoutMs`).
  *
  * @example
  * ```ts
@@ -36,34 +45,27 @@ export async function readSchedulerConfig(path: string): Promise<SchedulerConfig
   } catch (err) {
     throw new InvalidOptionError('--config', `cannot be read as JSON from ${path}: ${(err as Error).message}`);
   }
-  const config = json as SchedulerConfigFile;
-  if (!config || typeof config !== 'object' || !Array.isArray(config.secrets)) {
-    throw new InvalidOptionError('secrets', `must be a list in ${path}`);
+  if (!isPlainObject(json)) throw new InvalidOptionError('--config', `must hold a JSON object with a list of secrets in ${path}`);
+  refuseUnknownKeys('', json, CONFIG_KEYS, `the config file ${path}`);
+  if (!Array.isArray(json['secrets'])) throw new InvalidOptionError('secrets', `must be a list in ${path}`);
+  checkScheduledSecrets(json['secrets'], 'secrets');
+  checkScheduledRotationOptions(json['rotation'], 'rotation');
+  const { region, endpoint, checkIntervalSeconds } = json;
+  if (region !== undefined && (typeof region !== 'string' || region === '')) {
+    throw new InvalidOptionError('region', 'must be a region name such as "us-west-2"');
   }
-  config.secrets.forEach((s, i) => {
-    if (s?.strategy !== undefined && s.strategy !== 'single-user' && s.strategy !== 'alternating-users') {
-      throw new InvalidOptionError(`secrets[${i}].strategy`, 'must be single-user or alternating-users');
-    }
-    checkScheduleOf(s, i);
-  });
-  if (config.checkIntervalSeconds !== undefined && !(config.checkIntervalSeconds >= 1)) {
-    throw new InvalidOptionError('checkIntervalSeconds', 'must be a number of seconds >= 1');
-  }
-  return config;
+  if (endpoint !== undefined && !isHttpUrl(endpoint)) throw new InvalidOptionError('endpoint', 'must be an http:// or https:// URL');
+  if (checkIntervalSeconds !== undefined) checkNumber('checkIntervalSeconds', checkIntervalSeconds, 1, MAX_CHECK_INTERVAL_SECONDS);
+  return json as unknown as SchedulerConfigFile;
 }
 
-/**
- * Checks one entry's schedule and window now, so the error names the entry
- * (`secrets[1].schedule`), not just the field, and comes before any client is built.
- */
-function checkScheduleOf(entry: ScheduledSecret | undefined, index: number): void {
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
   try {
-    if (entry?.window !== undefined) parseWindow(entry.window);
-    if (entry?.schedule !== undefined) parseSchedule(entry.schedule, entry.window);
-  } catch (err) {
-    if (!(err instanceof InvalidOptionError)) throw err;
-    const problem = err.message.slice(`option "${err.option}" `.length);
-    throw new InvalidOptionError(`secrets[${index}].${err.option}`, problem);
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { InvalidOptionError } from '../errors.js';
 import { sleep, systemClock, type Clock } from '../internal/clock.js';
 import { randomPassword } from './random-password.js';
 
@@ -97,11 +98,18 @@ export class InMemorySecretsManager {
   readonly #clock: Clock;
   readonly #region: string;
   readonly #account: string;
+  readonly #listPageSize: number;
 
-  constructor(options: { clock?: Clock; region?: string; accountId?: string } = {}) {
+  /**
+   * `listPageSize`: most versions one ListSecretVersionIds answer holds (default 100, AWS's
+   * largest `MaxResults`); set it low to make callers follow `NextToken`.
+   */
+  constructor(options: { clock?: Clock; region?: string; accountId?: string; listPageSize?: number } = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#region = options.region ?? 'us-east-1';
     this.#account = options.accountId ?? '123456789012';
+    this.#listPageSize = options.listPageSize ?? 100;
+    if (!Number.isInteger(this.#listPageSize) || this.#listPageSize < 1) throw new InvalidOptionError('listPageSize', 'must be a whole number >= 1');
   }
 
   /** Fails or delays calls until cleared (or `times` calls). */
@@ -242,10 +250,16 @@ export class InMemorySecretsManager {
     ListSecretVersionIds: (input) => {
       const secret = this.#find(input.SecretId, true);
       const versions = [...secret.versions.values()].filter((v) => input.IncludeDeprecated || v.stages.size > 0);
+      // Pages of at most MaxResults (and listPageSize); NextToken is the offset of the next page.
+      const start = input.NextToken === undefined ? 0 : Number(input.NextToken);
+      if (!Number.isInteger(start) || start < 0 || start > versions.length) fail('InvalidNextTokenException', 'the NextToken is not valid');
+      const size = Math.min(this.#listPageSize, input.MaxResults ?? this.#listPageSize);
+      const page = versions.slice(start, start + size);
       return {
         ARN: secret.arn,
         Name: secret.name,
-        Versions: versions.map((v) => ({ VersionId: v.versionId, VersionStages: [...v.stages], CreatedDate: v.createdDate })),
+        Versions: page.map((v) => ({ VersionId: v.versionId, VersionStages: [...v.stages], CreatedDate: v.createdDate })),
+        NextToken: start + size < versions.length ? String(start + size) : undefined,
       };
     },
 

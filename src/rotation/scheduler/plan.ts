@@ -1,6 +1,6 @@
 import { DescribeSecretCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { v5 as uuidv5 } from 'uuid';
-import { fromSdkError, InvalidOptionError } from '../../errors.js';
+import { fromSdkError, InvalidOptionError, ServiceUnavailableError } from '../../errors.js';
 import type { SecretsManagerLike } from '../../cache/source.js';
 import { parseSchedule, scheduleFromRotationRules, type RotationSchedule } from './schedule.js';
 
@@ -69,8 +69,7 @@ export async function readSecretState(
       schedule = scheduleFromRotationRules(rules && window ? { ...rules, Duration: window } : rules);
       if (!schedule) throw new InvalidOptionError('schedule', `is not set for "${secretId}" and the secret has no RotationRules`);
     }
-    const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }));
-    const versions: Array<{ VersionId: string; VersionStages?: string[]; CreatedDate?: Date }> = listed.Versions ?? [];
+    const versions = await listAllVersions(client, secretId);
     const current = versions.find((v) => v.VersionStages?.includes('AWSCURRENT'));
     const pending = versions.find((v) => v.VersionStages?.includes('AWSPENDING') && !v.VersionStages.includes('AWSCURRENT'));
     return {
@@ -84,12 +83,45 @@ export async function readSecretState(
   }
 }
 
+interface ListedVersion {
+  VersionId: string;
+  VersionStages?: string[];
+  CreatedDate?: Date;
+}
+
+/** AWS's largest page; a secret holds at most about 100 versions, so this is nearly always one call. */
+const LIST_PAGE_SIZE = 100;
+/** More pages than any secret can fill: past this, the service is repeating itself. */
+const MAX_LIST_PAGES = 50;
+
+/**
+ * Every version of the secret, deprecated ones included, over as many ListSecretVersionIds pages
+ * as it takes: AWSCURRENT or AWSPENDING may be on any page, and missing either one would anchor
+ * the schedule at 1970 or start a second rotation beside an unfinished one.
+ */
+async function listAllVersions(client: SecretsManagerLike, secretId: string): Promise<ListedVersion[]> {
+  const versions: ListedVersion[] = [];
+  const seenTokens = new Set<string>();
+  let nextToken: string | undefined;
+  for (let page = 1; ; page++) {
+    const input = { SecretId: secretId, IncludeDeprecated: true, MaxResults: LIST_PAGE_SIZE, ...(nextToken === undefined ? {} : { NextToken: nextToken }) };
+    const listed = await client.send(new ListSecretVersionIdsCommand(input));
+    versions.push(...((listed?.Versions ?? []) as ListedVersion[]));
+    nextToken = typeof listed?.NextToken === 'string' && listed.NextToken !== '' ? listed.NextToken : undefined;
+    if (nextToken === undefined) return versions;
+    if (seenTokens.has(nextToken) || page >= MAX_LIST_PAGES) {
+      throw new ServiceUnavailableError({ secretId, detail: `ListSecretVersionIds still answered a NextToken after ${page} pages` });
+    }
+    seenTokens.add(nextToken);
+  }
+}
+
 /** Inputs of {@link planSecret} other than the secret's state. */
 export interface PlanContext {
   nowMs: number;
   /** U[0, 1): where in the first half of the window this process starts. */
   jitter: number;
-  /** A younger AWSPENDING than this is taken to be another process's rotation under way. */
+  /** A younger AWSPENDING than this, under a token not derived here, is taken to be another run under way. */
   inProgressGraceMs: number;
   /** The token of a rotation this process started and has not finished: always resumed. */
   ownToken?: string | undefined;
@@ -98,8 +130,9 @@ export interface PlanContext {
 /**
  * Decides what to do for one secret now. A rotation starts at a jittered point in the first
  * half of its window (the second half leaves room for retries). An unfinished AWSPENDING is
- * resumed with its own token, unless it is younger than `inProgressGraceMs` and not this
- * process's: then another replica (or a manual run) is most likely running it right now.
+ * resumed with its own token: at once when that is the token derived for the current due time
+ * (this deployment's own rotation, e.g. left by this scheduler before a restart), otherwise only
+ * once it is older than `inProgressGraceMs` (until then a manual run is most likely running it).
  */
 export function planSecret(secretId: string, state: SecretState, context: PlanContext): SecretPlan {
   const { nowMs, jitter, inProgressGraceMs, ownToken } = context;
@@ -115,8 +148,13 @@ export function planSecret(secretId: string, state: SecretState, context: PlanCo
   let clientRequestToken = token;
   if (state.pending) {
     clientRequestToken = state.pending.versionId;
+    // A pending version under the token derived here is this deployment's own rotation (this
+    // process before a restart, or a replica converging on the same version): joining it is
+    // what the shared token is for, so it is resumed at once. The grace period is for runs
+    // under tokens no scheduler of this config derives (a manual `credstage rotate`, say).
+    const ours = state.pending.versionId === token || state.pending.versionId === ownToken;
     const young = nowMs - state.pending.createdAt < inProgressGraceMs;
-    action = young && state.pending.versionId !== ownToken ? 'in-progress-elsewhere' : 'resume';
+    action = young && !ours ? 'in-progress-elsewhere' : 'resume';
   }
   return {
     secretId,

@@ -27,10 +27,12 @@ export const DEFAULT_WINDOW_MS = HOUR_MS;
  */
 export function parseWindow(duration: string | undefined): number {
   if (duration === undefined || duration === '') return DEFAULT_WINDOW_MS;
-  const match = /^(\d{1,2})h$/.exec(duration.trim());
+  // Typed config can still hold `window: 5` (JSON, plain JS): refused, not a TypeError from trim().
+  const match = typeof duration === 'string' ? /^(\d{1,2})h$/.exec(duration.trim()) : null;
   const hours = match ? Number(match[1]) : Number.NaN;
   if (!(hours >= 1 && hours <= 24)) {
-    throw new InvalidOptionError('window', `must be whole hours from 1h to 24h, got "${duration}"`);
+    const got = typeof duration === 'string' ? `"${duration}"` : `a ${duration === null ? 'null' : typeof duration}`;
+    throw new InvalidOptionError('window', `must be a string of whole hours from "1h" to "24h", got ${got}`);
   }
   return hours * HOUR_MS;
 }

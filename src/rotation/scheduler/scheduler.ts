@@ -1,17 +1,19 @@
+import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import pRetry from 'p-retry';
-import { InvalidOptionError, isRetryableError, RotationInProgressError } from '../../errors.js';
-import { systemClock, type Clock, type RandomSource } from '../../internal/clock.js';
-import { checkNumber, resolveBackoff, retryDelays, type BackoffOptions } from '../../cache/options.js';
+import { isRetryableError, RotationInProgressError } from '../../errors.js';
+import type { Clock, RandomSource } from '../../internal/clock.js';
+import { retryDelays, type BackoffOptions } from '../../cache/options.js';
 import { emitSafely } from '../../cache/events.js';
 import { createSecretsManagerClient, type SecretsManagerLike } from '../../cache/source.js';
-import { configuredSchedule, planSecret, readSecretState, type SecretPlan } from './plan.js';
+import { resolveSchedulerOptions } from './options.js';
+import { planSecret, readSecretState, type SecretPlan } from './plan.js';
 import type { RotationSchedule } from './schedule.js';
 import type { RotateFunction, RotationSchedulerOptions, ScheduledRotationOptions, ScheduledSecret, SchedulerEvent, SecretStatus } from './types.js';
 
 export type { RotateFunction, RotationSchedulerOptions, ScheduledRotationOptions, ScheduledSecret, SchedulerEvent, SecretStatus } from './types.js';
 
 interface Tracked {
-  readonly config: ScheduledSecret;
+  readonly config: Readonly<ScheduledSecret>;
   readonly schedule: RotationSchedule | undefined;
   status: SecretStatus;
   jitter: { dueAt: number; value: number } | undefined;
@@ -29,9 +31,11 @@ function errorInfo(err: unknown): { code: string; message: string } {
  * Rotates a set of secrets on their schedules without Lambda. Several schedulers may run for
  * the same secrets (replicas): they coordinate only through Secrets Manager. Each derives the
  * rotation's ClientRequestToken from the secret and the due time, so every replica names the
- * same AWSPENDING version; a young AWSPENDING that is not its own means another replica is
- * rotating, and an old one is resumed. Failed attempts retry with jittered backoff inside the
- * window; a rotation still unfinished when its window closes is reported as overdue.
+ * same AWSPENDING version, and one found under that token is resumed at once (also after a
+ * restart). A young AWSPENDING under another token is another run's (a manual one); an old one is
+ * resumed. Failed attempts retry with jittered backoff inside the window; a rotation still
+ * unfinished when its window closes is reported as overdue. Every option is checked in the
+ * constructor: a bad one throws InvalidOptionError naming its path (`secrets[1].window`).
  *
  * @example
  * ```ts
@@ -50,7 +54,7 @@ export class RotationScheduler {
   /** The client the scheduler built itself (none when one was passed in): released by stop(). */
   readonly #ownedClient: SecretsManagerLike | undefined;
   readonly #rotate: RotateFunction;
-  readonly #rotation: ScheduledRotationOptions | undefined;
+  readonly #rotation: Readonly<ScheduledRotationOptions> | undefined;
   readonly #checkIntervalMs: number;
   readonly #retry: Readonly<Required<BackoffOptions>>;
   readonly #graceMs: number;
@@ -63,34 +67,29 @@ export class RotationScheduler {
   #ticking: Promise<void> | undefined;
 
   constructor(options: RotationSchedulerOptions) {
-    if (!Array.isArray(options?.secrets) || options.secrets.length === 0) {
-      throw new InvalidOptionError('secrets', 'must list at least one secret');
-    }
-    this.#rotate = options.rotate ?? defaultRotate;
-    this.#rotation = options.rotation;
-    this.#checkIntervalMs = checkNumber('checkIntervalMs', options.checkIntervalMs ?? 60_000, 10);
-    this.#retry = resolveBackoff('retry', options.retry, { baseMs: 30_000, factor: 2, maxMs: 600_000 });
-    this.#graceMs = checkNumber('inProgressGraceMs', options.inProgressGraceMs ?? 900_000, 0);
-    this.#clock = options.clock ?? systemClock;
-    this.#random = options.random ?? Math.random;
-    this.#onEvent = options.onEvent;
-    this.#tracked = options.secrets.map((config, i) => {
-      if (typeof config?.secretId !== 'string' || config.secretId === '') {
-        throw new InvalidOptionError(`secrets[${i}].secretId`, 'must be a non-empty string');
-      }
-      return {
-        config,
-        schedule: configuredSchedule(config.schedule, config.window),
-        status: emptyStatus(config.secretId),
-        jitter: undefined,
-        running: undefined,
-        ownToken: undefined,
-        notBefore: 0,
-      };
-    });
+    const config = resolveSchedulerOptions(options);
+    this.#rotate = config.rotate ?? defaultRotate;
+    this.#rotation = config.rotation;
+    this.#checkIntervalMs = config.checkIntervalMs;
+    this.#retry = config.retry;
+    this.#graceMs = config.inProgressGraceMs;
+    this.#clock = config.clock;
+    this.#random = config.random;
+    this.#onEvent = config.onEvent;
+    this.#tracked = config.secrets.map(({ config: secret, schedule }) => ({
+      config: secret,
+      schedule,
+      status: emptyStatus(secret.secretId),
+      jitter: undefined,
+      running: undefined,
+      ownToken: undefined,
+      notBefore: 0,
+    }));
+    // One listener per running rotation (see #runSignal): at most one per secret, by design.
+    setMaxListeners(Math.max(defaultMaxListeners, this.#tracked.length + 1), this.#abort.signal);
     // Built last: a bad option above must not leave a client behind.
-    this.#ownedClient = options.client ? undefined : createSecretsManagerClient({ maxAttempts: 3, ...options.clientConfig });
-    this.#client = options.client ?? this.#ownedClient!;
+    this.#ownedClient = config.client ? undefined : createSecretsManagerClient({ maxAttempts: 3, ...config.clientConfig });
+    this.#client = config.client ?? this.#ownedClient!;
   }
 
   /**
@@ -212,6 +211,7 @@ export class RotationScheduler {
     tracked.status.state = 'rotating';
     this.#emit({ type: 'rotation-started', secretId, clientRequestToken: token, dueAt: plan.dueAt, reason: plan.action });
     const windowLeftMs = Math.max(0, plan.windowEndsAt.getTime() - this.#clock.now());
+    const run = this.#runSignal();
     // p-retry rejects with the abort reason even after an attempt that succeeded while stop() ran.
     let finished = false;
     try {
@@ -224,7 +224,7 @@ export class RotationScheduler {
             client: this.#client,
             clientRequestToken: token,
             strategy: tracked.config.strategy,
-            signal: this.#abort.signal,
+            signal: run.signal,
             onStep: ({ step, durationMs }) => this.#emit({ type: 'step', secretId, clientRequestToken: token, step, durationMs }),
           });
           finished = true;
@@ -233,7 +233,7 @@ export class RotationScheduler {
           retries: Number.POSITIVE_INFINITY,
           maxRetryTime: windowLeftMs,
           ...retryDelays(this.#retry),
-          signal: this.#abort.signal,
+          signal: run.signal,
           shouldRetry: ({ error }) => !this.#abort.signal.aborted && !(error instanceof RotationInProgressError) && isRetryableError(error),
           onFailedAttempt: ({ error, attemptNumber }) => {
             // Stopped between steps is no failed attempt: nothing to retry, nothing to warn about.
@@ -247,12 +247,29 @@ export class RotationScheduler {
       );
     } catch (err) {
       if (!finished) this.#settleFailure(tracked, plan, err);
+    } finally {
+      run.release();
     }
     if (finished) {
       tracked.ownToken = undefined;
       tracked.status = { ...emptyStatus(secretId), state: 'idle', plan, lastSucceededAt: new Date(this.#clock.now()) };
       this.#emit({ type: 'rotation-succeeded', secretId, clientRequestToken: token, dueAt: plan.dueAt });
     }
+  }
+
+  /**
+   * The signal of one rotation: aborted when the scheduler stops. p-retry and the engine add
+   * their abort listeners to it, and it adds one to the scheduler's own signal until the run
+   * ends. With one shared signal, a dozen secrets retrying at once went past Node's default of
+   * 10 listeners and drew a MaxListenersExceededWarning.
+   */
+  #runSignal(): { signal: AbortSignal; release: () => void } {
+    const stopped = this.#abort.signal;
+    const run = new AbortController();
+    const onStop = (): void => run.abort(stopped.reason);
+    if (stopped.aborted) onStop();
+    else stopped.addEventListener('abort', onStop, { once: true });
+    return { signal: run.signal, release: () => stopped.removeEventListener('abort', onStop) };
   }
 
   /** After the last attempt failed: another replica's rotation, a stop, or a failure to report. */

@@ -64,11 +64,14 @@ export interface RotationSchedulerOptions {
   rotate?: RotateFunction;
   /** Engine options for every secret (each secret's `rotation` overrides them). */
   rotation?: ScheduledRotationOptions;
-  /** How often schedules are checked. Default 60,000 ms. */
+  /** How often schedules are checked: 10 to 2,147,483,647 ms (what setInterval honours). Default 60,000 ms. */
   checkIntervalMs?: number;
-  /** Backoff between failed attempts within a window. Default { baseMs: 30,000, factor: 2, maxMs: 600,000 }. */
+  /** Backoff between failed attempts within a window (delays at most 2,147,483,647 ms). Default { baseMs: 30,000, factor: 2, maxMs: 600,000 }. */
   retry?: BackoffOptions;
-  /** An AWSPENDING younger than this is another process's rotation under way. Default 900,000 ms. */
+  /**
+   * An AWSPENDING younger than this, under a token this scheduler would not derive (a manual
+   * run's), is left to that run. One under the derived token is resumed at once. Default 900,000 ms.
+   */
   inProgressGraceMs?: number;
   clock?: Clock;
   random?: RandomSource;

@@ -147,6 +147,13 @@ describe('credstage schedule with a bad config', () => {
     ['a window of 90m', secrets({ secretId: 'a', schedule: 'rate(30 days)', window: '90m' }), 'secrets[0].window'],
     ['an unknown strategy', secrets({ secretId: 'a', schedule: 'rate(30 days)', strategy: 'both' }), 'secrets[0].strategy'],
     ['a check interval under a second', JSON.stringify({ checkIntervalSeconds: 0, secrets: [{ secretId: 'a' }] }), 'checkIntervalSeconds'],
+    ['a check interval of 30 days (past what setInterval honours)', JSON.stringify({ checkIntervalSeconds: 2_592_000, secrets: [{ secretId: 'a' }] }), 'checkIntervalSeconds'],
+    ['a window of 5 (a number)', secrets({ secretId: 'a', schedule: 'rate(30 days)', window: 5 }), 'secrets[0].window'],
+    [
+      'a bad rotation block (checked at start-up, not when a rotation falls due)',
+      secrets({ secretId: 'a' }, { secretId: 'b' }, { secretId: 'c', rotation: { strategy: 'single-user' } }),
+      'secrets[2].rotation.strategy',
+    ],
   ];
 
   it.each(cases)('%s: exits 2 with one error line naming the field', async (name, content, field) => {

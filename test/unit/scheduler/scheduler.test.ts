@@ -3,35 +3,12 @@ import { CredstageError, RotationError, RotationInProgressError } from '../../..
 import { rotationToken } from '../../../src/rotation/scheduler/plan.js';
 import { RotationScheduler, type RotateFunction, type SchedulerEvent } from '../../../src/rotation/scheduler/scheduler.js';
 import { InMemorySecretsManager } from '../../../src/testing/index.js';
+import { fakeEngine } from './fixtures.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 const ID = 'Applications/MyApp/Redshift';
-
-/** A stand-in for the engine that does what a rotation does to Secrets Manager. */
-function fakeEngine(sm: InMemorySecretsManager): { rotate: RotateFunction; calls: Array<{ token: string; at: number }> } {
-  const calls: Array<{ token: string; at: number }> = [];
-  const rotate: RotateFunction = async ({ secretId, clientRequestToken }) => {
-    calls.push({ token: clientRequestToken, at: Date.now() });
-    const current = await sm.send({ name: 'GetSecretValue', input: { SecretId: secretId, VersionStage: 'AWSCURRENT' } });
-    const resuming = (await sm.send({ name: 'ListSecretVersionIds', input: { SecretId: secretId } })).Versions.some(
-      (v: { VersionId: string }) => v.VersionId === clientRequestToken,
-    );
-    if (!resuming) {
-      await sm.send({
-        name: 'PutSecretValue',
-        input: { SecretId: secretId, ClientRequestToken: clientRequestToken, SecretString: `v-${clientRequestToken}`, VersionStages: ['AWSPENDING'] },
-      });
-    }
-    await sm.send({
-      name: 'UpdateSecretVersionStage',
-      input: { SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: clientRequestToken, RemoveFromVersionId: current.VersionId },
-    });
-    await sm.send({ name: 'UpdateSecretVersionStage', input: { SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: clientRequestToken } });
-  };
-  return { rotate, calls };
-}
 
 interface SetupOptions {
   schedule?: string;
@@ -275,8 +252,8 @@ describe('RotationScheduler', () => {
   it('rejects bad options naming the field', () => {
     const sm = new InMemorySecretsManager();
     expect(() => new RotationScheduler({ secrets: [], client: sm })).toThrow(/"secrets"/);
-    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(2 hours)' }], client: sm })).toThrow(/"schedule"/);
-    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)', window: '90m' }], client: sm })).toThrow(/"window"/);
+    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(2 hours)' }], client: sm })).toThrow(/"secrets\[0\]\.schedule"/);
+    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)', window: '90m' }], client: sm })).toThrow(/"secrets\[0\]\.window"/);
     expect(() => new RotationScheduler({ secrets: [{ secretId: '' }], client: sm })).toThrow(/secrets\[0\]\.secretId/);
   });
 });
