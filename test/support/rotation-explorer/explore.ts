@@ -70,7 +70,7 @@ interface Decision {
 }
 
 /** Picks the option index at each decision of one schedule. */
-type Picker = (decision: number, options: readonly Choice[]) => number;
+type Picker = (decision: number, options: readonly Choice[], controller: Controller) => number;
 
 const MAX_STEPS = 2_000;
 
@@ -180,7 +180,7 @@ async function runSchedule(scenario: Scenario, pick: Picker): Promise<{ decision
     const options = optionsAt(controller, last, crashable, crashesLeft);
     if (options.length === 0) break;
     if (++steps > MAX_STEPS) return violation(`no end after ${MAX_STEPS} steps`);
-    const chosen = pick(decisions.length, options);
+    const chosen = pick(decisions.length, options, controller);
     const choice = options[chosen]!;
     decisions.push({ options: options.length, chosen });
     if (choice.crash) crashesLeft--;
@@ -291,4 +291,50 @@ export async function replay(scenario: Scenario, choices: readonly number[]): Pr
 export function describeViolation(v: Violation): string {
   const how = v.seed === undefined ? `choices [${v.choices.join(',')}]` : `seed ${v.seed} (choices [${v.choices.join(',')}])`;
   return `${v.scenario}: ${v.problem}\nreplay: ${how}\n  ${v.trace.join('\n  ')}`;
+}
+
+/** What a hand-written schedule sees at each decision. */
+export interface ScheduleView {
+  /** Names of the runs that may go next. */
+  readonly enabled: readonly string[];
+  /** The call `run` waits to make, e.g. `db.setPassword(app)` or `sm.DescribeSecret`. */
+  gateOf(run: string): string | undefined;
+}
+
+/**
+ * Runs one hand-written schedule: `next` names the run to go on at each decision (an enabled
+ * one). Resolves the violation found (undefined when none) and the steps taken, so a test can
+ * check that the story it tells really happened. For regressions stated as a story.
+ */
+export async function runStory(scenario: Scenario, next: (view: ScheduleView) => string): Promise<{ problem: string | undefined; trace: readonly string[] }> {
+  const run = await runSchedule(scenario, (_at, options, controller) => {
+    const alive = options.filter((o) => !o.crash);
+    const byName = new Map(alive.map((o) => [controller.name(o.run), o.run]));
+    const view: ScheduleView = {
+      enabled: [...byName.keys()],
+      gateOf: (name) => (byName.has(name) ? controller.gateOf(byName.get(name)!) : undefined),
+    };
+    const name = next(view);
+    const chosen = byName.get(name);
+    if (chosen === undefined) throw new Error(`story: ${name} cannot go next (enabled: ${view.enabled.join(', ')})`);
+    return options.findIndex((o) => !o.crash && o.run === chosen);
+  });
+  return { problem: run.problem === undefined ? undefined : `${run.problem}\n  ${run.trace.join('\n  ')}`, trace: run.trace };
+}
+
+/**
+ * A story in phases: each phase lets one run go on until `until` says its phase is over (given
+ * the gate that run waits at next); a run that cannot go on ends its phase early. After the last
+ * phase, runs go in order.
+ */
+export function phases(...steps: ReadonlyArray<{ run: string; until: (gate: string) => boolean }>): (view: ScheduleView) => string {
+  let phase = 0;
+  return (view) => {
+    for (; phase < steps.length; phase++) {
+      const { run, until } = steps[phase]!;
+      const gate = view.gateOf(run);
+      if (gate !== undefined && !until(gate)) return run;
+    }
+    return view.enabled[0]!;
+  };
 }
