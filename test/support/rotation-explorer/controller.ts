@@ -29,6 +29,12 @@ const MAX_SETTLE_TURNS = 10_000;
 
 export class Controller {
   readonly #runs: RunSlot[] = [];
+  readonly #settleQuietMs: number | undefined;
+
+  /** `settleQuietMs`: see ExploreOptions (real servers). */
+  constructor(options: { settleQuietMs?: number | undefined } = {}) {
+    this.#settleQuietMs = options.settleQuietMs;
+  }
   /** One line per step, for the report of a failing schedule. */
   readonly trace: string[] = [];
 
@@ -77,14 +83,40 @@ export class Controller {
     this.#slot(run).onCrash.push(hook);
   }
 
-  /** Waits until no run is between gates. */
+  /** Waits until no run is between gates (real servers: or until runs have been quiet for `settleQuietMs`). */
   async settle(): Promise<void> {
+    if (this.#settleQuietMs !== undefined) return this.#settleReal(this.#settleQuietMs);
     for (let turn = 0; turn < MAX_SETTLE_TURNS; turn++) {
-      if (!this.#runs.some((slot) => slot.state === 'running')) return;
+      if (!this.anyBetweenGates()) return;
       await new Promise((resolve) => setImmediate(resolve));
     }
     const stuck = this.#runs.filter((slot) => slot.state === 'running').map((slot) => slot.name);
     throw new Error(`explorer: ${stuck.join(', ')} neither reached a gate nor ended (a real timer or an unwrapped call?)`);
+  }
+
+  /** When no run can be released: waits once more, longer, for a run blocked in the database. True when one moved. */
+  async settleLonger(): Promise<boolean> {
+    if (this.#settleQuietMs === undefined) return false;
+    await this.#settleReal(this.#settleQuietMs * 10);
+    return this.enabled().length > 0 || !this.anyBetweenGates();
+  }
+
+  async #settleReal(quietMs: number): Promise<void> {
+    const deadline = performance.now() + quietMs;
+    while (this.anyBetweenGates() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+
+  anyBetweenGates(): boolean {
+    return this.#runs.some((slot) => slot.state === 'running');
+  }
+
+  /** Ends the schedule: every run still alive dies (its sessions close), so nothing lingers. */
+  async stopAll(): Promise<void> {
+    for (const slot of this.#runs) {
+      if (slot.state === 'done' || slot.state === 'failed' || slot.state === 'crashed') continue;
+      slot.state = 'crashed';
+      for (const hook of slot.onCrash) hook();
+    }
   }
 
   /** Runs waiting at a gate, in run order. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerLike } from '../../../src/cache/source.js';
+import type { DatabaseAdapter } from '../../../src/rotation/adapters/types.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
 import { Controller, type Choice } from './controller.js';
@@ -83,13 +84,13 @@ function optionsAt(controller: Controller, last: number | undefined, crashable: 
   return options;
 }
 
-async function stateOf(sm: InMemorySecretsManager): Promise<{ current: Login | undefined; pending: Login | undefined; pendingHolders: number }> {
-  const described = await sm.send(new DescribeSecretCommand({ SecretId: SECRET_ID }));
+async function stateOf(sm: SecretsManagerLike, secretId: string): Promise<{ current: Login | undefined; pending: Login | undefined; pendingHolders: number }> {
+  const described = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
   const stages = (described.VersionIdsToStages ?? {}) as Record<string, string[]>;
   const holders = (stage: string): string[] => Object.keys(stages).filter((id) => stages[id]!.includes(stage));
   const login = async (versionId: string | undefined): Promise<Login | undefined> => {
     if (versionId === undefined) return undefined;
-    const out = await sm.send(new GetSecretValueCommand({ SecretId: SECRET_ID, VersionId: versionId }));
+    const out = await sm.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId }));
     if (out.SecretString === undefined) return undefined;
     const value = JSON.parse(out.SecretString) as { username: string; password: string };
     return { versionId, username: value.username, password: value.password };
@@ -104,9 +105,25 @@ interface Login {
   readonly password: string;
 }
 
-/** Runs one schedule; returns its decisions and the first violation, if any. */
-async function runSchedule(scenario: Scenario, pick: Picker): Promise<{ decisions: Decision[]; steps: number; problem: string | undefined; trace: string[] }> {
-  const controller = new Controller();
+/**
+ * What a schedule runs against: a Secrets Manager and a database, fresh for each schedule. The
+ * model world is in memory; the integration tests build one over moto and the real servers.
+ */
+export interface World {
+  /** Secrets Manager itself: the runs' calls reach it through their gates, the checks directly. */
+  readonly sm: SecretsManagerLike;
+  readonly secretId: string;
+  /** The adapter of run `run`, every call a gate of that run; run -1 runs alone, ungated. */
+  adapterFor(run: number): DatabaseAdapter;
+  /** Whether the database accepts these credentials now. */
+  accepts(login: { readonly username: string; readonly password: string }): Promise<boolean>;
+  close?(): Promise<void>;
+}
+
+export type WorldFactory = (scenario: Scenario, controller: Controller) => Promise<World>;
+
+/** The in-memory world: InMemorySecretsManager and the ModelDatabase. */
+export const modelWorld: WorldFactory = async (scenario, controller) => {
   const db = new ModelDatabase(controller, scenario.transactional);
   const sm = new InMemorySecretsManager();
   const initial = { engine: 'postgres', host: 'db.internal', port: 5432, dbname: 'app', username: 'app', password: 'Initial-Pw-1' };
@@ -118,7 +135,34 @@ async function runSchedule(scenario: Scenario, pick: Picker): Promise<{ decision
     const master = await sm.send(new CreateSecretCommand({ Name: 'Applications/MyApp/Master', SecretString: JSON.stringify({ ...initial, username: 'master', password: 'Master-Pw-1' }) }));
     await sm.send(new CreateSecretCommand({ Name: SECRET_ID, SecretString: JSON.stringify({ ...initial, masterarn: master.ARN }) }));
   }
+  return { sm, secretId: SECRET_ID, adapterFor: (run) => db.adapterFor(run), accepts: async (login) => db.accepts(login.username, login.password) };
+};
 
+/** How a schedule is run: the world it runs in, and how long a run may take between gates. */
+export interface ExploreOptions {
+  readonly world?: WorldFactory;
+  /**
+   * Real servers: a run still between gates after this long is taken to be blocked in the
+   * database (waiting on a lock another run holds). Without it, runs must reach a gate within
+   * turns of the event loop (the model world).
+   */
+  readonly settleQuietMs?: number;
+}
+
+/** Runs one schedule; returns its decisions and the first violation, if any. */
+async function runSchedule(scenario: Scenario, pick: Picker, options: ExploreOptions = {}): Promise<{ decisions: Decision[]; steps: number; problem: string | undefined; trace: string[] }> {
+  const controller = new Controller({ settleQuietMs: options.settleQuietMs });
+  const world = await (options.world ?? modelWorld)(scenario, controller);
+  try {
+    return await drive(scenario, pick, controller, world);
+  } finally {
+    await controller.stopAll();
+    await world.close?.();
+  }
+}
+
+async function drive(scenario: Scenario, pick: Picker, controller: Controller, world: World): Promise<{ decisions: Decision[]; steps: number; problem: string | undefined; trace: string[] }> {
+  const { sm, secretId } = world;
   const tokens = new Map<string, string>();
   const tokenOf = (name: string): string => {
     if (!tokens.has(name)) tokens.set(name, randomUUID());
@@ -133,9 +177,9 @@ async function runSchedule(scenario: Scenario, pick: Picker): Promise<{ decision
         },
       };
       return rotateSecret({
-        secretId: SECRET_ID,
+        secretId,
         client: gated,
-        adapter: db.adapterFor(run),
+        adapter: world.adapterFor(run),
         strategy: scenario.strategy,
         clientRequestToken: spec.token === undefined ? undefined : tokenOf(spec.token),
         clock: { now: () => 0, sleep: (ms: number) => controller.gate(run, `sleep(${ms})`) },
@@ -156,9 +200,9 @@ async function runSchedule(scenario: Scenario, pick: Picker): Promise<{ decision
 
   for (;;) {
     await controller.settle();
-    const { current, pending, pendingHolders } = await stateOf(sm);
-    const acceptsCurrent = current !== undefined && db.accepts(current.username, current.password);
-    const acceptsPending = pending !== undefined && db.accepts(pending.username, pending.password);
+    const { current, pending, pendingHolders } = await stateOf(sm, secretId);
+    const acceptsCurrent = current !== undefined && (await world.accepts(current));
+    const acceptsPending = pending !== undefined && (await world.accepts(pending));
     if (!acceptsCurrent && !acceptsPending) {
       const opensWindow = brokenBy === undefined && !scenario.transactional && last !== undefined && lastGate?.startsWith(SELF_REPAIR_GATE);
       if (opensWindow) brokenBy = last;
@@ -178,7 +222,11 @@ async function runSchedule(scenario: Scenario, pick: Picker): Promise<{ decision
     }
     if (controller.deadlocked()) return violation('deadlock: every live run waits on a lock');
     const options = optionsAt(controller, last, crashable, crashesLeft);
-    if (options.length === 0) break;
+    if (options.length === 0) {
+      if (!controller.anyBetweenGates()) break;
+      if (await controller.settleLonger()) continue;
+      return violation('a run stayed blocked in the database with no other run able to move');
+    }
     if (++steps > MAX_STEPS) return violation(`no end after ${MAX_STEPS} steps`);
     const chosen = pick(decisions.length, options, controller);
     const choice = options[chosen]!;
@@ -190,12 +238,12 @@ async function runSchedule(scenario: Scenario, pick: Picker): Promise<{ decision
   }
 
   // A rotation cut short is resumed, never restarted: one more run, alone, must finish it.
-  const stopped = await stateOf(sm);
+  const stopped = await stateOf(sm, secretId);
   if (stopped.pending !== undefined && stopped.pending.versionId !== stopped.current?.versionId) {
     controller.trace.push('-- every run stopped with a rotation pending: one more run at a time, alone, until one succeeds');
     let problem: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const alone = { secretId: SECRET_ID, client: sm, adapter: db.adapterFor(-1), strategy: scenario.strategy };
+      const alone = { secretId, client: sm, adapter: world.adapterFor(-1), strategy: scenario.strategy };
       problem = await rotateSecret(alone).then(() => undefined, (err: unknown) => err);
       if (problem === undefined || (problem as { retryable?: unknown }).retryable !== true) break;
     }
@@ -203,8 +251,8 @@ async function runSchedule(scenario: Scenario, pick: Picker): Promise<{ decision
     // can stay pending: harmless as long as AWSCURRENT logs in, which is checked next.
     if (problem !== undefined) controller.trace.push(`-- the pending rotation stays: ${(problem as Error).message}`);
   }
-  const { current, pendingHolders } = await stateOf(sm);
-  if (current === undefined || !db.accepts(current.username, current.password)) {
+  const { current, pendingHolders } = await stateOf(sm, secretId);
+  if (current === undefined || !(await world.accepts(current))) {
     return violation('after every run stopped, AWSCURRENT does not log in');
   }
   if (pendingHolders > 1) return violation(`after every run stopped, ${pendingHolders} versions hold AWSPENDING`);
@@ -219,13 +267,13 @@ function violationOf(scenario: Scenario, run: Awaited<ReturnType<typeof runSched
  * Every schedule with at most `maxDeviations` deviations, depth first (or the first `limit` of
  * them). Stops at the first violation.
  */
-export async function exploreSystematically(scenario: Scenario, maxDeviations: number, limit = Number.POSITIVE_INFINITY): Promise<ExploreResult> {
+export async function exploreSystematically(scenario: Scenario, maxDeviations: number, limit = Number.POSITIVE_INFINITY, options: ExploreOptions = {}): Promise<ExploreResult> {
   let prefix: number[] = [];
   let schedules = 0;
   let steps = 0;
   while (schedules < limit) {
     const forced = prefix;
-    const run = await runSchedule(scenario, (at) => forced[at] ?? 0);
+    const run = await runSchedule(scenario, (at) => forced[at] ?? 0, options);
     schedules++;
     steps += run.steps;
     if (run.problem !== undefined) return { schedules, steps, violations: [violationOf(scenario, run, undefined)] };
@@ -266,7 +314,7 @@ function seeded(seed: number): () => number {
 }
 
 /** `count` schedules from seeds `firstSeed`, `firstSeed + 1`, …; a death is tried at ~5 % of decisions. */
-export async function exploreRandomly(scenario: Scenario, count: number, firstSeed = 1): Promise<ExploreResult> {
+export async function exploreRandomly(scenario: Scenario, count: number, firstSeed = 1, options: ExploreOptions = {}): Promise<ExploreResult> {
   let steps = 0;
   for (let i = 0; i < count; i++) {
     const seed = firstSeed + i;
@@ -275,7 +323,7 @@ export async function exploreRandomly(scenario: Scenario, count: number, firstSe
       const alive = options.filter((o) => !o.crash).length;
       if (alive < options.length && random() < 0.05) return alive + Math.floor(random() * (options.length - alive));
       return Math.floor(random() * alive);
-    });
+    }, options);
     steps += run.steps;
     if (run.problem !== undefined) return { schedules: i + 1, steps, violations: [violationOf(scenario, run, seed)] };
   }
@@ -283,8 +331,8 @@ export async function exploreRandomly(scenario: Scenario, count: number, firstSe
 }
 
 /** Repeats one schedule by its choices (from a Violation). */
-export async function replay(scenario: Scenario, choices: readonly number[]): Promise<string | undefined> {
-  return (await runSchedule(scenario, (at) => choices[at] ?? 0)).problem;
+export async function replay(scenario: Scenario, choices: readonly number[], options: ExploreOptions = {}): Promise<string | undefined> {
+  return (await runSchedule(scenario, (at) => choices[at] ?? 0, options)).problem;
 }
 
 /** A violation as text for a test failure: the problem, how to replay it, and its steps. */
@@ -306,7 +354,7 @@ export interface ScheduleView {
  * one). Resolves the violation found (undefined when none) and the steps taken, so a test can
  * check that the story it tells really happened. For regressions stated as a story.
  */
-export async function runStory(scenario: Scenario, next: (view: ScheduleView) => string): Promise<{ problem: string | undefined; trace: readonly string[] }> {
+export async function runStory(scenario: Scenario, next: (view: ScheduleView) => string, options: ExploreOptions = {}): Promise<{ problem: string | undefined; trace: readonly string[] }> {
   const run = await runSchedule(scenario, (_at, options, controller) => {
     const alive = options.filter((o) => !o.crash);
     const byName = new Map(alive.map((o) => [controller.name(o.run), o.run]));
@@ -318,7 +366,7 @@ export async function runStory(scenario: Scenario, next: (view: ScheduleView) =>
     const chosen = byName.get(name);
     if (chosen === undefined) throw new Error(`story: ${name} cannot go next (enabled: ${view.enabled.join(', ')})`);
     return options.findIndex((o) => !o.crash && o.run === chosen);
-  });
+  }, options);
   return { problem: run.problem === undefined ? undefined : `${run.problem}\n  ${run.trace.join('\n  ')}`, trace: run.trace };
 }
 
