@@ -26,7 +26,8 @@ export function adapterMongoSettings(secret: DatabaseSecret, connect: AdapterCon
     authSource: 'admin',
     // The cluster endpoint points at the primary, where user management must run.
     directConnection: true,
-    tls: secret.ssl,
+    // A CA file implies TLS: a secret saying `ssl: false` does not silently drop the CA.
+    tls: secret.ssl || connect.tlsCAFile !== undefined,
     ...(connect.tlsCAFile === undefined ? {} : { tlsCAFile: connect.tlsCAFile }),
     serverSelectionTimeoutMS: connect.connectTimeoutMs,
     connectTimeoutMS: connect.connectTimeoutMs,
