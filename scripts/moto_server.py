@@ -1,4 +1,4 @@
-"""Run moto's server on 127.0.0.1 with three deviations from AWS fixed.
+"""Run moto's server on 127.0.0.1 with four deviations from AWS fixed.
 
 Usage: python3 scripts/moto_server.py PORT [--exit-on-stdin-eof]
 
@@ -12,6 +12,12 @@ moto also lets a PutSecretValue overwrite the value of an existing version that 
 Real Secrets Manager never changes a version's value: a second PutSecretValue with the same
 ClientRequestToken and another value fails with ResourceExistsException, which is what lets
 rotations that share a token converge. We refuse it the same way.
+
+moto's UpdateSecretVersionStage moves any label but AWSCURRENT onto a version without checking
+RemoveFromVersionId, leaving two versions with one label. AWS refuses the move while the label is
+attached to another version than RemoveFromVersionId names: a compare-and-swap that credstage's
+createSecret relies on to claim AWSPENDING. We refuse it the same way (and moving a label to the
+version that already holds it changes nothing, instead of listing the label twice).
 
 moto's ListSecretVersionIds reports every version's CreatedDate as the time of the call (so a
 scheduler that plans from it would never find a secret due) and answers an unknown secret with
@@ -30,7 +36,7 @@ import threading
 try:
     import json
 
-    from moto.secretsmanager.exceptions import ResourceExistsException, SecretNotFoundException
+    from moto.secretsmanager.exceptions import InvalidParameterException, ResourceExistsException, SecretNotFoundException
     from moto.secretsmanager.models import SecretsManagerBackend
     from moto.server import main as moto_main
 except ImportError as err:
@@ -41,6 +47,17 @@ _update_secret_version_stage = SecretsManagerBackend.update_secret_version_stage
 
 
 def update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id):
+    secret = self.secrets[secret_id] if self._is_valid_identifier(secret_id) else None
+    if secret is not None and move_to_version_id:
+        versions = getattr(secret, "source", secret).versions
+        holder = next((v for v, data in versions.items() if version_stage in data["version_stages"]), None)
+        if holder is not None and holder != move_to_version_id and holder != remove_from_version_id:
+            raise InvalidParameterException(
+                f"The parameter RemoveFromVersionId can't be empty. Staging label {version_stage} is currently "
+                f"attached to version {holder}, so you must explicitly reference that version in RemoveFromVersionId."
+            )
+        if holder == move_to_version_id and not remove_from_version_id:
+            return secret.arn, secret.name  # already there: AWS changes nothing
     result = _update_secret_version_stage(
         self,
         secret_id=secret_id,

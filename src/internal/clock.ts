@@ -11,6 +11,11 @@
  */
 export interface Clock {
   now(): number;
+  /**
+   * Waits `ms` on this clock. Optional: without it credstage waits on real timers. A fake clock
+   * that provides it decides when waits end (the rotation explorer's schedules do).
+   */
+  sleep?(ms: number): Promise<void>;
 }
 
 /** The real clock: `Date.now()`. */
@@ -52,4 +57,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }
   });
+}
+
+/** Waits `ms` on `clock` when it can sleep, else on a real timer. */
+export function sleepOn(clock: Clock, ms: number): Promise<void> {
+  return clock.sleep ? clock.sleep(ms) : sleep(ms);
 }

@@ -3,16 +3,16 @@
  * ClientRequestToken and re-reads the secret's stages before acting, so any step may run again,
  * be resumed by another process after a crash, or race a run that shares its token.
  *
- * The lock is the AWSPENDING label and its token, nothing else:
- * - createSecret refuses when another version (not AWSCURRENT) holds AWSPENDING; it puts the new
- *   version with AWSPENDING (PutSecretValue moves the label), then reads the stages back: if a
- *   racing run's put took the label, this run has lost and stops with RotationInProgressError.
- *   Runs sharing one token converge instead: Secrets Manager refuses a second value under a token
- *   (ResourceExistsException), and the run that came second goes on with the first one's version.
- * - Every later step first checks that the token still holds AWSPENDING. Single-user setSecret
- *   checks it again right before and right after changing the password, and sets the old
- *   password back if it lost the label in between, so the database always accepts AWSCURRENT or
- *   AWSPENDING.
+ * The lock is the AWSPENDING label and its token, nothing else. The invariant (DESIGN.md 7.1):
+ * the database accepts the password of AWSCURRENT or of AWSPENDING at every moment.
+ * - createSecret puts the new version under CREATED_STAGE, then claims AWSPENDING with an
+ *   UpdateSecretVersionStage that Secrets Manager refuses while another version holds it (a
+ *   compare-and-swap), so a racing run never takes the label from a run that already changed the
+ *   password. Runs sharing one token converge: Secrets Manager refuses a second value under a
+ *   token (ResourceExistsException), and the second run goes on with the first one's version.
+ * - setSecret changes a password only while the token holds AWSPENDING at the moment the change
+ *   takes effect (`changePassword`); a token found AWSCURRENT means a run sharing it finished.
+ *   No password read earlier is ever set back.
  * - finishSecret moves AWSCURRENT with RemoveFromVersionId, which Secrets Manager applies only if
  *   that version still holds AWSCURRENT: a compare-and-swap, so a run sharing the token that
  *   finished first is noticed, not overwritten.
@@ -24,6 +24,8 @@ import { adapterFor, parseForRotation, where, type StepContext, type StepOutcome
 import { passwordProblem, passwordRequestFor } from './password-policy.js';
 import { holderOf, stagesOf, type SecretState } from './secrets.js';
 import { stepFailure } from './step-errors.js';
+import { sleepOn } from '../internal/clock.js';
+import type { ExpectedPassword, TokenStage } from './strategies/types.js';
 import type { RotationStepName } from './types.js';
 
 type Where = ReturnType<typeof where>;
@@ -53,6 +55,15 @@ async function requireVersion(ctx: StepContext, w: Where, versionId: string | un
   return version;
 }
 
+/**
+ * The label a self-hosted createSecret puts its new version under before it claims AWSPENDING.
+ * PutSecretValue moves the labels it names without a check, so putting straight into AWSPENDING
+ * could take the label from a racing run that had already changed the password; the claim is an
+ * UpdateSecretVersionStage, which Secrets Manager refuses while another version holds the label.
+ * The claim removes it again, so a version holding it is one that no run has claimed yet.
+ */
+export const CREATED_STAGE = 'credstage-created';
+
 /** createSecret: a new AWSPENDING version under the token, with a new password from GetRandomPassword. */
 export async function createSecret(ctx: StepContext, described?: SecretState): Promise<StepOutcome> {
   const w = where(ctx, 'createSecret');
@@ -64,16 +75,42 @@ export async function createSecret(ctx: StepContext, described?: SecretState): P
     // Under Lambda, Secrets Manager creates the token's AWSPENDING version without a value.
     const existing = await ctx.sm.readVersion(ctx.token);
     if (existing?.secretString !== undefined) return { outcome: 'skipped', detail: `AWSPENDING already holds version ${ctx.token}` };
+    const { value, username } = await newValue(ctx, w, currentId);
+    const put = await ctx.sm.put(ctx.token, value, [AWSPENDING]);
+    await requireHolder(ctx, w);
+    if (put === 'exists') return { outcome: 'skipped', detail: `a run sharing the token created AWSPENDING version ${ctx.token}` };
+    return { outcome: 'done', detail: `created AWSPENDING version ${ctx.token} for user "${username}"` };
+  }
+
+  const pendingId = holderOf(state, AWSPENDING);
+  if (pendingId !== undefined && pendingId !== currentId) {
+    throw new RotationInProgressError({ secretId: ctx.secretId, clientRequestToken: ctx.token, pendingVersionId: pendingId });
+  }
+  let outcome: StepOutcome;
+  let username: string;
+  if (stages.includes(CREATED_STAGE)) {
+    username = parseForRotation(ctx, await requireVersion(ctx, w, ctx.token, 'new')).username;
+    outcome = { outcome: 'skipped', detail: `claimed AWSPENDING for version ${ctx.token}, put by an earlier run with this token` };
   } else {
-    const pendingId = holderOf(state, AWSPENDING);
-    if (pendingId !== undefined && pendingId !== currentId) {
-      throw new RotationInProgressError({ secretId: ctx.secretId, clientRequestToken: ctx.token, pendingVersionId: pendingId });
-    }
     if (!ctx.freshToken && (await ctx.sm.readVersion(ctx.token)) !== undefined) {
       throw stepFailure(w, `the token names version ${ctx.token}, which exists but is neither AWSPENDING nor AWSCURRENT ` +
         '(an earlier rotation): start a new rotation with another token', false);
     }
+    const created = await newValue(ctx, w, currentId);
+    username = created.username;
+    const put = await ctx.sm.put(ctx.token, created.value, [CREATED_STAGE]);
+    // The version that stands is the first run's; it may rest on another AWSCURRENT than this run's.
+    if (put === 'exists') username = parseForRotation(ctx, await requireVersion(ctx, w, ctx.token, 'new')).username;
+    outcome = put === 'exists'
+      ? { outcome: 'skipped', detail: `a run sharing the token put version ${ctx.token}` }
+      : { outcome: 'done', detail: `created AWSPENDING version ${ctx.token} for user "${username}"` };
   }
+  await claimPending(ctx, w, pendingId, currentId, username);
+  return outcome;
+}
+
+/** The new version's value: AWSCURRENT's fields with the strategy's username and a new password. */
+async function newValue(ctx: StepContext, w: Where, currentId: string | undefined): Promise<{ value: string; username: string }> {
   const currentVersion = await requireVersion(ctx, w, currentId, 'AWSCURRENT');
   const current = parseForRotation(ctx, currentVersion);
   const { strategy, passwordPolicy } = ctx.config;
@@ -85,19 +122,43 @@ export async function createSecret(ctx: StepContext, described?: SecretState): P
   if (bad !== undefined) throw stepFailure(w, `GetRandomPassword returned a password that ${bad}`, false);
   ctx.secrets.add(password as string);
   const username = strategy.pendingUsername(current);
-  const value = { ...(JSON.parse(currentVersion.secretString as string) as object), username, password };
-  const put = await ctx.sm.put(ctx.token, JSON.stringify(value), [AWSPENDING]);
+  return { value: JSON.stringify({ ...(JSON.parse(currentVersion.secretString as string) as object), username, password }), username };
+}
 
-  const after = await ctx.sm.describe();
-  const holder = holderOf(after, AWSPENDING);
-  if (holder !== ctx.token) {
-    if (holder !== undefined) {
-      throw new RotationInProgressError({ secretId: ctx.secretId, clientRequestToken: ctx.token, pendingVersionId: holder });
-    }
-    throw stepFailure(w, 'AWSPENDING vanished right after it was set: something else is changing the secret\'s stages', true);
+/**
+ * Moves AWSPENDING to the token — a compare-and-swap: Secrets Manager refuses it when the label
+ * sits on another version than `from` (the AWSCURRENT version, or none). A refusal because a run
+ * sharing the token claimed it first is success; one because another version holds it is
+ * RotationInProgressError.
+
+ */
+async function claimPending(ctx: StepContext, w: Where, from: string | undefined, basedOn: string | undefined, username: string): Promise<void> {
+  try {
+    await ctx.sm.moveStage(AWSPENDING, { to: ctx.token, from });
+  } catch (err) {
+    const holder = holderOf(await ctx.sm.describe(), AWSPENDING);
+    if (holder === ctx.token) return;
+    if (holder !== undefined) throw new RotationInProgressError({ secretId: ctx.secretId, clientRequestToken: ctx.token, pendingVersionId: holder });
+    throw err;
   }
-  if (put === 'exists') return { outcome: 'skipped', detail: `a run sharing the token created AWSPENDING version ${ctx.token}` };
-  return { outcome: 'done', detail: `created AWSPENDING version ${ctx.token} for user "${username}"` };
+  // A version that holds CREATED_STAGE was never claimed: one whose AWSPENDING an operator removes later is not claimed again.
+  await ctx.sm.moveStage(CREATED_STAGE, { from: ctx.token }).catch(() => undefined);
+  if (ctx.config.strategy.name === 'single-user') return; // every version names the same user
+  const currentId = holderOf(await ctx.sm.describe(), AWSCURRENT);
+  if (currentId === basedOn) return;
+  const current = parseForRotation(ctx, await requireVersion(ctx, w, currentId, 'AWSCURRENT'));
+  if (ctx.config.strategy.pendingUsername(current) === username) return;
+  // No run sets this version's password: setSecret refuses its username before touching the database.
+  await ctx.sm.moveStage(AWSPENDING, { from: ctx.token }).catch(() => undefined);
+  throw stepFailure(w, `AWSCURRENT moved to version ${currentId} while this run created version ${ctx.token} from the one before; gave AWSPENDING back: start a new rotation`, true);
+}
+
+/** Throws unless the token holds AWSPENDING now: RotationInProgressError when another version does. */
+async function requireHolder(ctx: StepContext, w: Where): Promise<void> {
+  const holder = holderOf(await ctx.sm.describe(), AWSPENDING);
+  if (holder === ctx.token) return;
+  if (holder !== undefined) throw new RotationInProgressError({ secretId: ctx.secretId, clientRequestToken: ctx.token, pendingVersionId: holder });
+  throw stepFailure(w, 'AWSPENDING vanished right after it was set: something else is changing the secret\'s stages', true);
 }
 
 /** setSecret: makes the database accept AWSPENDING (the strategy's job), after the guards. */
@@ -122,9 +183,40 @@ export async function setSecret(ctx: StepContext, described?: SecretState): Prom
     pending,
     readPrevious: () => readPrevious(ctx, state),
     readMaster: () => readMaster(ctx, w, current),
-    stillPending: async () => requirePending(ctx, w, await ctx.sm.describe()),
+    tokenStage: async () => tokenStage(ctx, await ctx.sm.describe()),
+    expectedPassword: (username) => expectedPassword(ctx, username),
+    lost: async () => {
+      try {
+        requirePending(ctx, w, await ctx.sm.describe());
+      } catch (err) {
+        return err as Error;
+      }
+      return stepFailure(w, `version ${ctx.token} lost AWSPENDING for a moment`, true);
+    },
+    sleep: (ms) => sleepOn(ctx.config.clock, ms),
     fail: (problem, retryable) => stepFailure(w, problem, retryable),
   });
+}
+
+function tokenStage(ctx: StepContext, state: SecretState): TokenStage {
+  const stages = stagesOf(state, ctx.token);
+  if (stages.includes(AWSCURRENT)) return 'current';
+  return stages.includes(AWSPENDING) ? 'pending' : 'lost';
+}
+
+/** The password the stages name for `username` now: AWSCURRENT's version first, then AWSPENDING's. */
+async function expectedPassword(ctx: StepContext, username: string): Promise<ExpectedPassword | undefined> {
+  const state = await ctx.sm.describe();
+  const currentId = holderOf(state, AWSCURRENT);
+  const pendingId = holderOf(state, AWSPENDING);
+  const stagesSeen = `${currentId}/${pendingId}`;
+  for (const id of [currentId, pendingId]) {
+    const version = id === undefined ? undefined : await ctx.sm.readVersion(id);
+    if (version === undefined) continue;
+    const secret = parseForRotation(ctx, version);
+    if (secret.username === username) return { password: secret.password, stagesSeen };
+  }
+  return undefined;
 }
 
 async function readPrevious(ctx: StepContext, state: SecretState): Promise<DatabaseSecret | undefined> {

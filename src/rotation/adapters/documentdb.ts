@@ -9,6 +9,10 @@ const UNAUTHORIZED = 13;
 /** MongoDB's (and DocumentDB's) "User already exists". */
 const USER_EXISTS = 51003;
 const PROBE_COLLECTION = 'credstage_rotation_probe';
+/** Roles that can grant themselves anything (MongoDB's built-ins; DocumentDB has the same names). */
+const SUPERUSER_ROLES = new Set(['root', '__system', 'userAdminAnyDatabase', 'restore']);
+/** Roles that administer users or a whole database: a user holding one the template lacks is not re-passworded. */
+const ADMIN_ROLES = new Set(['userAdmin', 'dbOwner', 'dbAdmin', 'dbAdminAnyDatabase', 'clusterAdmin', 'clusterManager', 'hostManager', 'backup']);
 
 /**
  * The URI and options the adapter connects with. The URI holds only the checked host and port
@@ -22,7 +26,8 @@ export function adapterMongoSettings(secret: DatabaseSecret, connect: AdapterCon
     authSource: 'admin',
     // The cluster endpoint points at the primary, where user management must run.
     directConnection: true,
-    tls: secret.ssl,
+    // A CA file implies TLS: a secret saying `ssl: false` does not silently drop the CA.
+    tls: secret.ssl || connect.tlsCAFile !== undefined,
     ...(connect.tlsCAFile === undefined ? {} : { tlsCAFile: connect.tlsCAFile }),
     serverSelectionTimeoutMS: connect.connectTimeoutMs,
     connectTimeoutMS: connect.connectTimeoutMs,
@@ -68,6 +73,15 @@ function session(client: MongoClient): DatabaseSession {
     },
     async userExists(username) {
       return (await usersInfo(client, username)) !== undefined;
+    },
+    async describeUser(username) {
+      const user = await usersInfo(client, username);
+      if (user === undefined) return undefined;
+      const roles = ((user.roles as Document[] | undefined) ?? []).map((r) => ({ role: String(r.role), db: String(r.db) }));
+      return {
+        superuser: roles.filter((r) => SUPERUSER_ROLES.has(r.role)).map((r) => `${r.role}@${r.db}`),
+        adminRoles: roles.filter((r) => ADMIN_ROLES.has(r.role)).map((r) => `${r.role}@${r.db}`),
+      };
     },
     async createUserLike(username, password, template) {
       const model = await usersInfo(client, template);

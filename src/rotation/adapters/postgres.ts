@@ -3,7 +3,7 @@ import pg from 'pg';
 import { isAuthenticationError } from '../../credentials/auth-errors.js';
 import type { DatabaseSecret } from '../../credentials/parse.js';
 import { scramSha256Verifier } from './scram.js';
-import type { AdapterConnectOptions, DatabaseAdapter, DatabaseSession } from './types.js';
+import type { AdapterConnectOptions, DatabaseAdapter, DatabaseSession, UserPrivileges } from './types.js';
 
 /** duplicate_object: CREATE ROLE/USER of a name that exists. */
 const DUPLICATE_OBJECT = '42710';
@@ -66,6 +66,28 @@ async function passwordClause(client: pg.Client, dialect: Dialect, password: str
   return `PASSWORD ${client.escapeLiteral(password)}`;
 }
 
+/** PostgreSQL: SUPERUSER, CREATEROLE (it may re-password any non-superuser) and RDS's rds_superuser. */
+async function postgresPowers(client: pg.Client, username: string): Promise<UserPrivileges | undefined> {
+  const out = await client.query<{ rolsuper: boolean; rolcreaterole: boolean; rds: boolean }>(
+    `SELECT r.rolsuper, r.rolcreaterole,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_roles s WHERE s.rolname = 'rds_superuser' AND pg_catalog.pg_has_role(r.oid, s.oid, 'MEMBER')) AS rds
+       FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
+    [username],
+  );
+  const row = out.rows[0];
+  if (row === undefined) return undefined;
+  const superuser = [row.rolsuper && 'SUPERUSER', row.rolcreaterole && 'CREATEROLE', row.rds && 'member of rds_superuser'].filter((p): p is string => typeof p === 'string');
+  return { superuser, adminRoles: [] };
+}
+
+/** Redshift: a superuser (CREATEUSER) is the one administrator a user can be. */
+async function redshiftPowers(client: pg.Client, username: string): Promise<UserPrivileges | undefined> {
+  const out = await client.query<{ usesuper: boolean }>('SELECT usesuper FROM pg_catalog.pg_user WHERE usename = $1', [username]);
+  const row = out.rows[0];
+  if (row === undefined) return undefined;
+  return { superuser: row.usesuper ? ['superuser (CREATEUSER)'] : [], adminRoles: [] };
+}
+
 function session(client: pg.Client, dialect: Dialect): DatabaseSession {
   const id = (name: string): string => client.escapeIdentifier(name);
   let closing: Promise<void> | undefined;
@@ -78,6 +100,24 @@ function session(client: pg.Client, dialect: Dialect): DatabaseSession {
   return {
     async setPassword(username, value) {
       await client.query(`ALTER USER ${id(username)} WITH ${await password(value)}`);
+    },
+    async setPasswordIf(username, value, confirm) {
+      // ALTER USER is transactional: until COMMIT, logins see the old password and the user's
+      // catalog row stays locked, so a racing change of the same user waits for this one.
+      const statement = `ALTER USER ${id(username)} WITH ${await password(value)}`;
+      await client.query('BEGIN');
+      try {
+        await client.query(statement);
+        const keep = await confirm();
+        await client.query(keep ? 'COMMIT' : 'ROLLBACK');
+        return keep;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    },
+    async describeUser(username) {
+      return dialect === 'postgres' ? postgresPowers(client, username) : redshiftPowers(client, username);
     },
     async userExists(username) {
       const out = await client.query('SELECT 1 FROM pg_catalog.pg_user WHERE usename = $1', [username]);

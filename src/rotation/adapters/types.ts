@@ -40,8 +40,34 @@ export interface DatabaseSession {
    * database allows. Resolves `exists` (and changes nothing) when the user already exists.
    */
   createUserLike(username: string, password: string, template: string): Promise<'created' | 'exists'>;
+  /**
+   * Sets the password of `username` in a transaction that commits only when `confirm()` resolves
+   * true, and rolls back otherwise; resolves whether it committed. Optional, for databases whose
+   * password changes are transactional (PostgreSQL, Redshift): while the change is uncommitted
+   * the user's row stays locked, so no other run can change that user before this run has checked
+   * Secrets Manager's stages, and the check and the change act as one. Without it the engine
+   * changes the password, checks the stages after, and repairs what a lost race changed.
+   */
+  setPasswordIf?(username: string, password: string, confirm: () => Promise<boolean>): Promise<boolean>;
+  /**
+   * What makes `username` an administrator, if anything; undefined when the user does not exist.
+   * Optional: alternating-users rotation uses it to refuse to touch or clone an administrator.
+   */
+  describeUser?(username: string): Promise<UserPrivileges | undefined>;
   /** Ends the session; safe to call twice. */
   close(): Promise<void>;
+}
+
+/** The administrative powers of one database user, as an adapter reads them. */
+export interface UserPrivileges {
+  /**
+   * Powers over the whole database: PostgreSQL's SUPERUSER, CREATEROLE and membership in
+   * `rds_superuser`; Redshift's superuser (CREATEUSER); DocumentDB's root-like roles. Rotation
+   * never re-passwords or clones such a user.
+   */
+  readonly superuser: readonly string[];
+  /** Narrower administrative roles (DocumentDB `userAdmin`, `dbOwner`, ... as `role@db`). */
+  readonly adminRoles: readonly string[];
 }
 
 /** Connection settings every adapter takes. */

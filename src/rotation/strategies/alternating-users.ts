@@ -1,7 +1,9 @@
+import { CredstageError } from '../../errors.js';
 import { isAuthenticationError } from '../../credentials/auth-errors.js';
 import type { DatabaseSecret } from '../../credentials/parse.js';
-import type { DatabaseSession } from '../adapters/types.js';
+import type { DatabaseSession, UserPrivileges } from '../adapters/types.js';
 import type { StepOutcome } from '../context.js';
+import { changePassword } from './guarded-change.js';
 import type { SetSecretInput, Strategy } from './types.js';
 
 const SUFFIX = '_clone';
@@ -24,7 +26,8 @@ export function alternateUsername(username: string): string {
  * password on the other user of the pair `<user>` / `<user>_clone`, creating it with the
  * privileges of the current user the first time. The user in AWSCURRENT is never touched, so
  * every client keeps logging in throughout; the previous user keeps its password until the next
- * rotation.
+ * rotation. Neither user of the pair may be the master's own user or an administrator: an app
+ * secret named `<master>_clone` would otherwise have the engine re-password the master.
  */
 export const alternatingUsers: Strategy = Object.freeze({
   name: 'alternating-users' as const,
@@ -46,6 +49,9 @@ export const alternatingUsers: Strategy = Object.freeze({
     const { adapter, current, pending } = input;
     if (await adapter.canLogIn(pending)) return { outcome: 'skipped', detail: 'AWSPENDING already logs in' };
     const master = await input.readMaster();
+    for (const user of [pending.username, current.username]) {
+      if (user === master.username) throw input.fail(`the user "${user}" of the alternating pair is the master secret's own user: rotation never changes it`, false);
+    }
     let session: DatabaseSession;
     try {
       session = await adapter.openSession(master);
@@ -54,9 +60,14 @@ export const alternatingUsers: Strategy = Object.freeze({
       throw err;
     }
     try {
-      await input.stillPending();
-      return await changeOrCreate(session, pending, current.username);
+      const problem = await privilegeProblem(session, pending.username, current.username);
+      if (problem !== undefined) throw input.fail(problem, false);
+      if ((await changeOrCreate(input, session, pending, current.username)) === 'already-current') {
+        return { outcome: 'skipped', detail: 'a run sharing the token already made this version AWSCURRENT' };
+      }
+      return { outcome: 'done', detail: `set the password of user "${pending.username}"` };
     } catch (err) {
+      if (err instanceof CredstageError) throw err;
       // A run sharing this token changed or created the user at the same moment (PostgreSQL fails
       // one of two concurrent changes of a role); what counts is that AWSPENDING logs in.
       if (await adapter.canLogIn(pending)) return { outcome: 'skipped', detail: 'a run sharing the token set the password' };
@@ -67,14 +78,39 @@ export const alternatingUsers: Strategy = Object.freeze({
   },
 });
 
-async function changeOrCreate(session: DatabaseSession, pending: DatabaseSecret, template: string): Promise<StepOutcome> {
-  if (await session.userExists(pending.username)) {
-    await session.setPassword(pending.username, pending.password);
-    return { outcome: 'done', detail: `changed the password of user "${pending.username}"` };
+async function changeOrCreate(input: SetSecretInput, session: DatabaseSession, pending: DatabaseSecret, template: string): Promise<'changed' | 'already-current'> {
+  if (!(await session.userExists(pending.username))) {
+    // A new user is nobody's AWSCURRENT, so creating it cannot lock anyone out; it is created
+    // with the password only while the token still holds AWSPENDING all the same.
+    const stage = await input.tokenStage();
+    if (stage === 'current') return 'already-current';
+    if (stage === 'lost') throw await input.lost();
+    if ((await session.createUserLike(pending.username, pending.password, template)) === 'created') return 'changed';
+    // 'exists': a run sharing this token created it a moment ago.
   }
-  // 'exists': a run sharing this token created it a moment ago.
-  if ((await session.createUserLike(pending.username, pending.password, template)) === 'exists') {
-    await session.setPassword(pending.username, pending.password);
+  return changePassword(input, session, pending.username, pending.password);
+}
+
+/**
+ * Why the engine must not touch `target` or model a user on `template`: either is an
+ * administrator, or `target` holds admin roles that `template` lacks. Undefined when the adapter
+ * cannot tell (no `describeUser`) or all is well.
+ */
+async function privilegeProblem(session: DatabaseSession, target: string, template: string): Promise<string | undefined> {
+  if (session.describeUser === undefined) return undefined;
+  const templatePowers = await session.describeUser(template);
+  const targetPowers = await session.describeUser(target);
+  for (const [user, powers] of [[template, templatePowers], [target, targetPowers]] as const) {
+    if (powers !== undefined && powers.superuser.length > 0) {
+      return `user "${user}" is an administrator (${powers.superuser.join(', ')}): alternating-users rotation never changes or clones one`;
+    }
   }
-  return { outcome: 'done', detail: `created user "${pending.username}" with the privileges of "${template}"` };
+  const beyond = extraRoles(targetPowers, templatePowers);
+  if (beyond.length > 0) return `user "${target}" holds admin roles that "${template}" does not (${beyond.join(', ')}): refusing to change its password`;
+  return undefined;
+}
+
+function extraRoles(target: UserPrivileges | undefined, template: UserPrivileges | undefined): string[] {
+  const allowed = new Set(template?.adminRoles ?? []);
+  return (target?.adminRoles ?? []).filter((role) => !allowed.has(role));
 }

@@ -1,19 +1,19 @@
+import { CredstageError } from '../../errors.js';
 import { isAuthenticationError } from '../../credentials/auth-errors.js';
 import type { DatabaseSecret } from '../../credentials/parse.js';
-import { sleep } from '../../internal/clock.js';
 import type { DatabaseSession } from '../adapters/types.js';
 import type { StepOutcome } from '../context.js';
+import { changePassword } from './guarded-change.js';
 import type { SetSecretInput, Strategy } from './types.js';
 
 const RETRY_WAITS_MS = [200, 600];
 
+const SHARED_TOKEN_DONE: StepOutcome = { outcome: 'skipped', detail: 'a run sharing the token already made this version AWSCURRENT' };
+
 /**
  * Single user: the user logs in with AWSCURRENT (or AWSPREVIOUS, when an earlier rotation was cut
- * short) and changes its own password to AWSPENDING's.
- *
- * The change is made only while this run's token holds AWSPENDING, checked just before and just
- * after it. If a racing run took AWSPENDING in between, the password is set back to the one this
- * run logged in with, so the database again accepts AWSCURRENT and the winner can proceed.
+ * short) and changes its own password to AWSPENDING's — only while this run's token holds
+ * AWSPENDING at the moment the change takes effect (see `changePassword`).
  */
 export const singleUser: Strategy = Object.freeze({
   name: 'single-user' as const,
@@ -31,15 +31,16 @@ export const singleUser: Strategy = Object.freeze({
     if (await adapter.canLogIn(pending)) return { outcome: 'skipped', detail: 'AWSPENDING already logs in' };
 
     let login = await logIn(input);
-    // Nothing logs in either while a run that lost a race sets its change back, or after a run
-    // sharing this token changed the password: look again a few times before giving up.
+    // Nothing logs in for a moment when a run sharing this token changed the password between
+    // this run's two logins: look again a few times before giving up.
     for (const waitMs of RETRY_WAITS_MS) {
       if (login !== undefined) break;
       if (await adapter.canLogIn(pending)) return { outcome: 'skipped', detail: 'AWSPENDING already logs in' };
-      await sleep(waitMs);
+      await input.sleep(waitMs);
       login = await logIn(input);
     }
     if (login === undefined) {
+      if ((await input.tokenStage()) === 'current') return SHARED_TOKEN_DONE;
       throw input.fail(
         `the database accepts none of AWSCURRENT, AWSPREVIOUS and AWSPENDING for user "${current.username}": ` +
           'was its password changed outside this rotation?',
@@ -48,22 +49,12 @@ export const singleUser: Strategy = Object.freeze({
     }
     const { session, used } = login;
     try {
-      await input.stillPending();
-      try {
-        await session.setPassword(pending.username, pending.password);
-      } catch (err) {
-        // Two sessions changing one role at once: PostgreSQL fails one ("tuple concurrently updated").
-        if (await adapter.canLogIn(pending)) return { outcome: 'skipped', detail: 'a run sharing the token changed the password' };
-        throw err;
-      }
-      try {
-        await input.stillPending();
-      } catch (lost) {
-        await session.setPassword(pending.username, used.secret.password).catch(() => {
-          throw input.fail('another run took AWSPENDING after the password was changed, and setting it back failed', true);
-        });
-        throw lost;
-      }
+      if ((await changePassword(input, session, pending.username, pending.password)) === 'already-current') return SHARED_TOKEN_DONE;
+    } catch (err) {
+      if (err instanceof CredstageError) throw err; // the token lost AWSPENDING: nothing to take as done
+      // Two sessions changing one role at once: PostgreSQL fails the second ("tuple concurrently updated").
+      if (await adapter.canLogIn(pending)) return { outcome: 'skipped', detail: 'a run sharing the token changed the password' };
+      throw err;
     } finally {
       await session.close();
     }

@@ -4,6 +4,16 @@ import type { DatabaseAdapter } from '../adapters/types.js';
 import type { StepOutcome } from '../context.js';
 import type { RotationStrategyName } from '../types.js';
 
+/** Where this run's token stands among the secret's stages, read just now. */
+export type TokenStage = 'pending' | 'current' | 'lost';
+
+/** The password a user must have by the stages as they are now, and the stages it was read from. */
+export interface ExpectedPassword {
+  readonly password: string;
+  /** `<AWSCURRENT holder>/<AWSPENDING holder>`: equal readings mean the stages did not move in between. */
+  readonly stagesSeen: string;
+}
+
 /** What setSecret hands a strategy. */
 export interface SetSecretInput {
   readonly adapter: DatabaseAdapter;
@@ -13,8 +23,17 @@ export interface SetSecretInput {
   readPrevious(): Promise<DatabaseSecret | undefined>;
   /** AWSCURRENT of the secret named by `masterarn`, checked to name the same host. */
   readMaster(): Promise<DatabaseSecret>;
-  /** Rejects with RotationInProgressError once the token no longer holds AWSPENDING. */
-  stillPending(): Promise<void>;
+  /** Reads the stages now (one DescribeSecret): does the token still hold AWSPENDING, or AWSCURRENT already? */
+  tokenStage(): Promise<TokenStage>;
+  /**
+   * The password `username` must have now: that of the version holding AWSCURRENT when it names
+   * the user, else that of the one holding AWSPENDING; undefined when neither names the user.
+   */
+  expectedPassword(username: string): Promise<ExpectedPassword | undefined>;
+  /** The error for a token that no longer holds AWSPENDING: RotationInProgressError when another version does. */
+  lost(): Promise<Error>;
+  /** Waits between looks at the database (the engine's clock). */
+  sleep(ms: number): Promise<void>;
   /** A RotationError for setSecret. */
   fail(problem: string, retryable: boolean): RotationError;
 }

@@ -214,6 +214,26 @@ const cases: StageCase[] = [
     },
   },
   {
+    // What createSecret's claim of AWSPENDING relies on. moto 5.2.1 checks only AWSCURRENT; the
+    // test setup's launcher (scripts/moto_server.py) applies AWS's rule to every label.
+    name: 'UpdateSecretVersionStage refuses to move a label another version holds unless RemoveFromVersionId names that version',
+    async run(sm, name) {
+      const v1 = await create(sm, name);
+      const first = await put(sm, name, 'v2', ['AWSPENDING']);
+      const second = await put(sm, name, 'v3', ['credstage-created']);
+      expect(await errorName(sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', MoveToVersionId: second })))).toBe(
+        'InvalidParameterException',
+      );
+      expect(await errorName(sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', MoveToVersionId: second, RemoveFromVersionId: v1 })))).toBe(
+        'InvalidParameterException',
+      );
+      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [first]: ['AWSPENDING'], [second]: ['credstage-created'] });
+      await sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', MoveToVersionId: first }));
+      await sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', MoveToVersionId: second, RemoveFromVersionId: first }));
+      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [second]: ['AWSPENDING', 'credstage-created'] });
+    },
+  },
+  {
     // moto also lists deprecated versions without IncludeDeprecated; AWS does not. Only labelled
     // versions are compared.
     name: 'ListSecretVersionIds lists the labelled versions with their stages',

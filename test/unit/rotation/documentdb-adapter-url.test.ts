@@ -49,3 +49,17 @@ describe('DocumentDB rotation adapter: the URI it connects to', () => {
     },
   );
 });
+
+describe('DocumentDB rotation adapter: TLS', () => {
+  it('uses TLS with the CA file for a secret saying ssl: false when a CA file is given (a CA file implies TLS)', () => {
+    const settings = adapterMongoSettings(secret('127.0.0.1'), { ...CONNECT, tlsCAFile: '/opt/app/global-bundle.pem' });
+
+    expect(settings.options.tls).toBe(true);
+    expect(settings.options.tlsCAFile).toBe('/opt/app/global-bundle.pem');
+  });
+
+  it('uses TLS for a secret saying ssl: true, and plaintext only for ssl: false without a CA file', () => {
+    expect(adapterMongoSettings({ ...secret('127.0.0.1'), ssl: true }, CONNECT).options.tls).toBe(true);
+    expect(adapterMongoSettings(secret('127.0.0.1'), CONNECT).options.tls).toBe(false);
+  });
+});

@@ -87,6 +87,12 @@ export class FakeDatabase {
         this.changes.push(username);
         return 'created';
       },
+      describeUser: async (username) => {
+        mayManage(username);
+        const user = this.users.get(username);
+        if (!user) return undefined;
+        return { superuser: user.admin ? ['SUPERUSER'] : [], adminRoles: user.roles.filter((role) => role.startsWith('admin:')) };
+      },
       close: async () => undefined,
     };
   }

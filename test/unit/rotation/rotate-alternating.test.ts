@@ -99,6 +99,46 @@ describe('rotateSecret, alternating users', () => {
     expect(await holder(sm, ID, 'AWSPENDING')).toBe(err.clientRequestToken);
   });
 
+  describe('never touches the master or an administrator', () => {
+    /** Rotates a secret for `username` and expects a non-retryable setSecret refusal naming `expected`, with no database change. */
+    async function expectRefusal(username: string, expected: string): Promise<void> {
+      await sm.send({ name: 'PutSecretValue', input: { SecretId: ID, SecretString: secretJson({ username, masterarn: masterArn }) } });
+
+      const err = (await rotate().catch((e: unknown) => e)) as RotationError;
+
+      expect(err).toBeInstanceOf(RotationError);
+      expect(err.step).toBe('setSecret');
+      expect(err.retryable).toBe(false);
+      expect(err.message).toContain(expected);
+      expect(db.changes).toEqual([]);
+      expect(db.accepts('admin', 'Admin-Pw-1')).toBe(true);
+    }
+
+    it("refuses an app secret named <master>_clone, whose other user is the master's own", async () => {
+      db.addUser('admin_clone', 'Clone-Pw-1');
+
+      await expectRefusal('admin_clone', '"admin" of the alternating pair is the master secret\'s own user');
+    });
+
+    it('refuses when the other user of the pair is a superuser', async () => {
+      db.addUser('ops', 'Ops-Pw-1').addUser('ops_clone', 'Root-Pw-1', { admin: true });
+
+      await expectRefusal('ops', 'user "ops_clone" is an administrator (SUPERUSER)');
+    });
+
+    it('refuses to clone a superuser', async () => {
+      db.addUser('ops', 'Ops-Pw-1', { admin: true });
+
+      await expectRefusal('ops', 'user "ops" is an administrator (SUPERUSER)');
+    });
+
+    it('refuses when the other user holds admin roles the current user does not', async () => {
+      db.addUser('ops', 'Ops-Pw-1', { roles: ['app_readers'] }).addUser('ops_clone', 'Clone-Pw-1', { roles: ['app_readers', 'admin:userAdmin@admin'] });
+
+      await expectRefusal('ops', 'holds admin roles that "ops" does not (admin:userAdmin@admin)');
+    });
+  });
+
   it('refuses a user name whose _clone would not fit the database, before writing anything', async () => {
     const long = 'u'.repeat(60);
     db.addUser(long, 'Initial-Pw-1');

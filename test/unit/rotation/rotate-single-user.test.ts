@@ -126,7 +126,8 @@ describe('rotateSecret, single user', () => {
     let stageUpdates = 0;
     const failsSecondStageUpdate = {
       send: async (command: any) => {
-        if (command.constructor.name === 'UpdateSecretVersionStageCommand' && ++stageUpdates === 2) throw downError();
+        // createSecret: 1 claims AWSPENDING, 2 removes credstage-created; finishSecret: 3 moves AWSCURRENT, 4 removes AWSPENDING.
+        if (command.constructor.name === 'UpdateSecretVersionStageCommand' && ++stageUpdates === 4) throw downError();
         return sm.send(command);
       },
     };
