@@ -8,7 +8,7 @@ const RANDOM_SCHEDULES = Number(process.env.CREDSTAGE_EXPLORE_RANDOM ?? 150);
 
 describe('the rotation invariant over explored interleavings', () => {
   for (const scenario of SCENARIOS) {
-    it(`holds for every schedule with ≤ ${DEVIATIONS} deviations and ${RANDOM_SCHEDULES} random ones: ${scenario.name}`, async () => {
+    it(`holds for every schedule with ≤ ${DEVIATIONS} deviations and ${RANDOM_SCHEDULES} random ones: ${scenario.name}`, { timeout: 600_000 }, async () => {
       const started = performance.now();
       const systematic = await exploreSystematically(scenario, DEVIATIONS);
       const random = await exploreRandomly(scenario, RANDOM_SCHEDULES);
