@@ -94,7 +94,10 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     this.recoveryBudgetMs = checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0);
     this.#minRefreshIntervalMs = checkNumber('minRefreshIntervalMs', options.minRefreshIntervalMs ?? 1_000, 0);
     this.#backoff = resolveBackoff('backoff', options.backoff, { baseMs: 100, factor: 2, maxMs: 2_000 });
-    this.#clock = options.clock ?? systemClock;
+    const clock = options.clock ?? systemClock;
+    if (typeof clock?.now !== 'function') throw new InvalidOptionError('clock', 'must have a now() method');
+    if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new InvalidOptionError('onEvent', 'must be a function');
+    this.#clock = clock;
     this.#onEvent = options.onEvent;
   }
 

@@ -131,7 +131,8 @@ export class InMemorySecretsManager {
       if (fault.error) fail(fault.error, `injected ${fault.error}`);
     }
     await Promise.resolve(); // answer asynchronously, as a network client would
-    const handler = this.#handlers[name];
+    // Own keys only: a command named "constructor" or "toString" must not run an Object.prototype member.
+    const handler = Object.hasOwn(this.#handlers, name) ? this.#handlers[name] : undefined;
     if (!handler) return fail('InvalidRequestException', `InMemorySecretsManager does not implement ${name}`);
     return handler(input);
   }
