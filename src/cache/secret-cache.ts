@@ -96,7 +96,8 @@ export class SecretCache {
   }
 
   /**
-   * The SecretBinary of a version (default AWSCURRENT).
+   * The SecretBinary of a version (default AWSCURRENT): a new copy on every call, so the caller
+   * may zero it after use without touching the cached value.
    *
    * @example
    * ```ts
@@ -106,7 +107,7 @@ export class SecretCache {
   async getSecretBinary(secretId: string, opts?: VersionSelector): Promise<Uint8Array> {
     const found = this.#entry(secretId, opts);
     const entry = found instanceof Promise ? await found : found;
-    const value = entry.version.secretBinary;
+    const value = entry.version.secretBinary; // a copy (SecretVersion hands out no shared bytes)
     if (value === undefined) throw this.#formatError(secretId, entry, 'has no SecretBinary (it is a string secret)');
     return value;
   }

@@ -177,7 +177,8 @@ export class InMemorySecretsManager {
         Name: secret.name,
         VersionId: version!.versionId,
         SecretString: version!.secretString,
-        SecretBinary: version!.secretBinary,
+        // A copy: what a caller does with the answer must not change the stored value.
+        SecretBinary: version!.secretBinary === undefined ? undefined : new Uint8Array(version!.secretBinary),
         VersionStages: [...version!.stages],
         CreatedDate: version!.createdDate,
       };
