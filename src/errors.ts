@@ -12,6 +12,7 @@ export type CredstageErrorCode =
   | 'ERR_SECRET_NOT_FOUND'
   | 'ERR_DECRYPTION_FAILURE'
   | 'ERR_ACCESS_DENIED'
+  | 'ERR_AWS_CREDENTIALS'
   | 'ERR_THROTTLED'
   | 'ERR_SERVICE_UNAVAILABLE'
   | 'ERR_INVALID_PARAMETER'
@@ -116,6 +117,28 @@ export class DecryptionFailureError extends CredstageError {
 export class AccessDeniedError extends CredstageError {
   constructor(init: ErrorInit) {
     super('ERR_ACCESS_DENIED', `access denied to ${describe(init)}`, false, init);
+  }
+}
+
+/**
+ * The AWS SDK could not get credentials to sign the request (the provider chain failed: instance
+ * metadata, STS, SSO), or AWS did not accept the ones it had (expired or unrecognised token, a
+ * signature from a skewed clock). Retryable: these are most often a blip of IMDS or STS, or a
+ * token about to be replaced by the provider; a cache keeps serving what it holds meanwhile.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof AwsCredentialsError) console.error('check the instance role or AWS_PROFILE');
+ * ```
+ */
+export class AwsCredentialsError extends CredstageError {
+  constructor(init: ErrorInit & { sdkErrorName: string }) {
+    super(
+      'ERR_AWS_CREDENTIALS',
+      `the AWS credentials for the request for ${describe(init)} could not be loaded or were not accepted (${init.sdkErrorName})`,
+      true,
+      init,
+    );
   }
 }
 
@@ -347,8 +370,17 @@ export function fromSdkError(err: unknown, ref: SecretRef = {}): CredstageError 
       return new DecryptionFailureError(init);
     case 'AccessDeniedException':
     case 'AccessDenied':
-    case 'UnrecognizedClientException':
       return new AccessDeniedError(init);
+    // The caller's credentials, not its permissions: the provider chain failed, or the token
+    // it gave expired or is not (yet, or any more) known to AWS.
+    case 'CredentialsProviderError':
+    case 'TokenProviderError':
+    case 'ExpiredTokenException':
+    case 'ExpiredToken':
+    case 'UnrecognizedClientException':
+    case 'InvalidClientTokenId':
+    case 'InvalidSignatureException':
+      return new AwsCredentialsError({ ...init, sdkErrorName: e.name });
     case 'ThrottlingException':
     case 'TooManyRequestsException':
     case 'RequestLimitExceeded':
