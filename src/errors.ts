@@ -233,13 +233,21 @@ export class InvalidSecretFormatError extends CredstageError {
  * ```
  */
 export class AuthenticationRejectedError extends CredstageError {
-  constructor(init: ErrorInit & { budgetMs: number }) {
+  /** An AWSPENDING recovery found and would not use (it names another database or weaker TLS), if any. */
+  readonly refusedPending: { readonly versionId: string; readonly differingFields: readonly string[] } | undefined;
+
+  constructor(init: ErrorInit & { budgetMs: number; refusedPending?: { versionId: string; differingFields: readonly string[] } }) {
+    const refused = init.refusedPending;
     super(
       'ERR_AUTHENTICATION_REJECTED',
-      `the database rejected the credentials of ${describe(init)} and no newer version appeared within ${init.budgetMs} ms`,
+      `the database rejected the credentials of ${describe(init)} and no newer version appeared within ${init.budgetMs} ms` +
+        (refused
+          ? ` (AWSPENDING version ${refused.versionId} was not tried: its ${refused.differingFields.join(', ')} differ from AWSCURRENT's)`
+          : ''),
       false,
       init,
     );
+    this.refusedPending = refused && Object.freeze({ versionId: refused.versionId, differingFields: Object.freeze([...refused.differingFields]) });
   }
 }
 
