@@ -36,8 +36,9 @@ export interface CacheEvent {
 /**
  * One login to the database by a connection factory: a new connection (pg) or MongoClient
  * (DocumentDB) opened with the credentials of one secret version. `outcome` is `ok`,
- * `rejected` (the database refused the credentials: SQLSTATE 28P01/28000, MongoDB code 18) or
- * `error` (anything else, e.g. a refused TCP connection). Never carries the password.
+ * `rejected` (the database refused the password: `isAuthenticationError` — SQLSTATE 28P01,
+ * Redshift's 28000 "password authentication failed", MongoDB code 18) or `error` (anything else,
+ * e.g. a refused TCP connection or a pg_hba.conf refusal, SQLSTATE 28000). Never carries the password.
  */
 export interface LoginEvent {
   type: 'login';
