@@ -51,8 +51,10 @@ export interface CacheStats {
  * - Concurrent callers for one key share one GetSecretValue (single-flight).
  * - Past its TTL a value is served at once while one background refresh runs
  *   (stale-while-revalidate), for up to `maxStaleMs`.
- * - Transient failures (throttling, 5xx, timeouts, network) keep the stale value served and
- *   are retried with jittered exponential backoff; permanent ones surface as typed errors.
+ * - Transient failures (throttling, 5xx, timeouts, network, AWS credentials) are retried with
+ *   jittered exponential backoff; permanent ones surface at once, as typed errors, to a caller
+ *   that waits. A value already held is served up to maxStale through any failure except the
+ *   secret or stage being gone (not found, deleted), which ends stale serving.
  * - Bounded by an LRU of `maxEntries`; reads need only `secretsmanager:GetSecretValue`.
  *
  * @example
