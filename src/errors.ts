@@ -12,6 +12,7 @@ export type CredstageErrorCode =
   | 'ERR_SECRET_NOT_FOUND'
   | 'ERR_DECRYPTION_FAILURE'
   | 'ERR_ACCESS_DENIED'
+  | 'ERR_AWS_CREDENTIALS'
   | 'ERR_THROTTLED'
   | 'ERR_SERVICE_UNAVAILABLE'
   | 'ERR_INVALID_PARAMETER'
@@ -120,6 +121,28 @@ export class AccessDeniedError extends CredstageError {
 }
 
 /**
+ * The AWS SDK could not get credentials to sign the request (the provider chain failed: instance
+ * metadata, STS, SSO), or AWS did not accept the ones it had (expired or unrecognised token, a
+ * signature from a skewed clock). Retryable: these are most often a blip of IMDS or STS, or a
+ * token about to be replaced by the provider; a cache keeps serving what it holds meanwhile.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof AwsCredentialsError) console.error('check the instance role or AWS_PROFILE');
+ * ```
+ */
+export class AwsCredentialsError extends CredstageError {
+  constructor(init: ErrorInit & { sdkErrorName: string }) {
+    super(
+      'ERR_AWS_CREDENTIALS',
+      `the AWS credentials for the request for ${describe(init)} could not be loaded or were not accepted (${init.sdkErrorName})`,
+      true,
+      init,
+    );
+  }
+}
+
+/**
  * Secrets Manager throttled the request. Retryable.
  *
  * @example
@@ -210,13 +233,21 @@ export class InvalidSecretFormatError extends CredstageError {
  * ```
  */
 export class AuthenticationRejectedError extends CredstageError {
-  constructor(init: ErrorInit & { budgetMs: number }) {
+  /** An AWSPENDING recovery found and would not use (it names another database or weaker TLS), if any. */
+  readonly refusedPending: { readonly versionId: string; readonly differingFields: readonly string[] } | undefined;
+
+  constructor(init: ErrorInit & { budgetMs: number; refusedPending?: { versionId: string; differingFields: readonly string[] } }) {
+    const refused = init.refusedPending;
     super(
       'ERR_AUTHENTICATION_REJECTED',
-      `the database rejected the credentials of ${describe(init)} and no newer version appeared within ${init.budgetMs} ms`,
+      `the database rejected the credentials of ${describe(init)} and no newer version appeared within ${init.budgetMs} ms` +
+        (refused
+          ? ` (AWSPENDING version ${refused.versionId} was not tried: its ${refused.differingFields.join(', ')} differ from AWSCURRENT's)`
+          : ''),
       false,
       init,
     );
+    this.refusedPending = refused && Object.freeze({ versionId: refused.versionId, differingFields: Object.freeze([...refused.differingFields]) });
   }
 }
 
@@ -347,8 +378,17 @@ export function fromSdkError(err: unknown, ref: SecretRef = {}): CredstageError 
       return new DecryptionFailureError(init);
     case 'AccessDeniedException':
     case 'AccessDenied':
-    case 'UnrecognizedClientException':
       return new AccessDeniedError(init);
+    // The caller's credentials, not its permissions: the provider chain failed, or the token
+    // it gave expired or is not (yet, or any more) known to AWS.
+    case 'CredentialsProviderError':
+    case 'TokenProviderError':
+    case 'ExpiredTokenException':
+    case 'ExpiredToken':
+    case 'UnrecognizedClientException':
+    case 'InvalidClientTokenId':
+    case 'InvalidSignatureException':
+      return new AwsCredentialsError({ ...init, sdkErrorName: e.name });
     case 'ThrottlingException':
     case 'TooManyRequestsException':
     case 'RequestLimitExceeded':

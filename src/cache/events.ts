@@ -1,7 +1,7 @@
 import type { CredstageError } from '../errors.js';
 
 /** What happened in a cache or a credentials object. Never carries a secret value. */
-export type CacheEventType = 'hit' | 'miss' | 'stale-served' | 'refresh' | 'error' | 'auth-recovery';
+export type CacheEventType = 'hit' | 'miss' | 'stale-served' | 'refresh' | 'error' | 'auth-recovery' | 'pending-refused';
 
 /**
  * An event from {@link SecretCache} or {@link DbCredentials}.
@@ -12,6 +12,10 @@ export type CacheEventType = 'hit' | 'miss' | 'stale-served' | 'refresh' | 'erro
  * - `refresh`: a GetSecretValue completed; `versionId` is what it returned, `previousVersionId` what was cached.
  * - `error`: a GetSecretValue failed; `servingStale` tells whether callers still get a value.
  * - `auth-recovery`: the database rejected `failedVersionId`; `versionId` is what credstage tries next.
+ * - `pending-refused`: after `failedVersionId` was rejected, recovery found AWSPENDING `versionId`
+ *   but will not use it: `differingFields` (engine, host, port, dbname; ssl when its TLS is
+ *   weaker) differ from AWSCURRENT's, so no rotation of this secret produced it. Sent once per
+ *   recovery; recovery goes on as if there were no AWSPENDING.
  */
 export interface CacheEvent {
   type: CacheEventType;
@@ -22,6 +26,8 @@ export interface CacheEvent {
   failedVersionId?: string | undefined;
   /** For auth-recovery: which step found the version to try (cached-current, current, pending). */
   recoveredFrom?: 'cached-current' | 'current' | 'pending' | undefined;
+  /** For pending-refused: the names (never the values) of the fields that made AWSPENDING untrusted. */
+  differingFields?: readonly string[] | undefined;
   background?: boolean | undefined;
   servingStale?: boolean | undefined;
   error?: CredstageError | undefined;
@@ -30,8 +36,9 @@ export interface CacheEvent {
 /**
  * One login to the database by a connection factory: a new connection (pg) or MongoClient
  * (DocumentDB) opened with the credentials of one secret version. `outcome` is `ok`,
- * `rejected` (the database refused the credentials: SQLSTATE 28P01/28000, MongoDB code 18) or
- * `error` (anything else, e.g. a refused TCP connection). Never carries the password.
+ * `rejected` (the database refused the password: `isAuthenticationError` — SQLSTATE 28P01,
+ * Redshift's 28000 "password authentication failed", MongoDB code 18) or `error` (anything else,
+ * e.g. a refused TCP connection or a pg_hba.conf refusal, SQLSTATE 28000). Never carries the password.
  */
 export interface LoginEvent {
   type: 'login';

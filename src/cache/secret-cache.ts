@@ -1,12 +1,22 @@
 import { LRUCache } from 'lru-cache';
 import pRetry from 'p-retry';
-import { ClosedError, fromSdkError, InvalidSecretFormatError } from '../errors.js';
+import { ClosedError, fromSdkError, InvalidRequestError, InvalidSecretFormatError, SecretNotFoundError } from '../errors.js';
 import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js';
 import { emitSafely, type CacheEvent } from './events.js';
 import { resolveCacheConfig, retryDelays, type CacheConfig, type SecretCacheOptions } from './options.js';
 import { deepFreeze, keyOf, SEP, targetOf, type Target } from './keys.js';
 import type { SecretVersion, VersionSelector } from './secret-version.js';
 import { createSecretsManagerClient, SecretsManagerSource, type SecretsManagerLike, type SecretSource } from './source.js';
+
+/**
+ * True when Secrets Manager says the secret or the stage no longer exists (not found; deleted or
+ * scheduled for deletion): the only failures that end stale serving. Everything else — throttling,
+ * outages, credentials that failed to load or expired, access denied, a disabled KMS key — leaves
+ * the value served up to maxStale: it does not make the value the process holds less true.
+ */
+function endsStaleServing(error: unknown): boolean {
+  return error instanceof SecretNotFoundError || error instanceof InvalidRequestError;
+}
 
 interface Entry {
   readonly version: SecretVersion;
@@ -41,8 +51,10 @@ export interface CacheStats {
  * - Concurrent callers for one key share one GetSecretValue (single-flight).
  * - Past its TTL a value is served at once while one background refresh runs
  *   (stale-while-revalidate), for up to `maxStaleMs`.
- * - Transient failures (throttling, 5xx, timeouts, network) keep the stale value served and
- *   are retried with jittered exponential backoff; permanent ones surface as typed errors.
+ * - Transient failures (throttling, 5xx, timeouts, network, AWS credentials) are retried with
+ *   jittered exponential backoff; permanent ones surface at once, as typed errors, to a caller
+ *   that waits. A value already held is served up to maxStale through any failure except the
+ *   secret or stage being gone (not found, deleted), which ends stale serving.
  * - Bounded by an LRU of `maxEntries`; reads need only `secretsmanager:GetSecretValue`.
  *
  * @example
@@ -96,7 +108,8 @@ export class SecretCache {
   }
 
   /**
-   * The SecretBinary of a version (default AWSCURRENT).
+   * The SecretBinary of a version (default AWSCURRENT): a new copy on every call, so the caller
+   * may zero it after use without touching the cached value.
    *
    * @example
    * ```ts
@@ -106,7 +119,7 @@ export class SecretCache {
   async getSecretBinary(secretId: string, opts?: VersionSelector): Promise<Uint8Array> {
     const found = this.#entry(secretId, opts);
     const entry = found instanceof Promise ? await found : found;
-    const value = entry.version.secretBinary;
+    const value = entry.version.secretBinary; // a copy (SecretVersion hands out no shared bytes)
     if (value === undefined) throw this.#formatError(secretId, entry, 'has no SecretBinary (it is a string secret)');
     return value;
   }
@@ -278,12 +291,7 @@ export class SecretCache {
       ...retryDelays(backoff),
       signal: this.#abort.signal,
       unref: background, // a background refresh must not keep the process alive; a waiting caller must
-      // The injected clock, not p-retry's performance.now(), decides when a stale value is too old to retry for.
-      shouldRetry: ({ error }) =>
-        !this.#closed &&
-        (error as { retryable?: boolean }).retryable === true &&
-        (retryWindowMs === undefined || clock.now() < previous!.staleUntil) &&
-        (flight.retriesLeft === undefined || flight.retriesLeft-- > 0),
+      shouldRetry: ({ error }) => this.#shouldRetry(error, flight, retryWindowMs === undefined ? undefined : previous),
       onFailedAttempt: ({ error }) => {
         this.#counters.errors++;
         const servingStale = previous !== undefined && clock.now() < previous.staleUntil;
@@ -298,9 +306,9 @@ export class SecretCache {
       .then(
         (version) => this.#remember(target, version, background, previous, flight.discarded),
         (error: unknown) => {
-          // A permanent failure (secret deleted, access revoked) ends stale serving: the next
-          // caller gets the typed error instead of a value Secrets Manager no longer vouches for.
-          if (background && (error as { retryable?: boolean }).retryable === false && this.#store.peek(target.key) === previous) {
+          // Secrets Manager saying the secret or stage is gone ends stale serving: the next caller
+          // gets the typed error instead of a value nobody vouches for any more.
+          if (background && endsStaleServing(error) && this.#store.peek(target.key) === previous) {
             this.#store.delete(target.key);
           }
           throw error;
@@ -312,6 +320,28 @@ export class SecretCache {
     flight.promise = promise;
     this.#inflight.set(target.key, flight);
     return promise;
+  }
+
+  /**
+   * Whether a failed attempt is tried again. A caller that waits (no usable value, or
+   * `refresh()`) retries only retryable errors, at most maxAttempts in all. A background refresh
+   * behind a value still within maxStale retries every error except "the secret is gone", on the
+   * backoff schedule: a credentials blip or a revoked permission is reported (error events) but
+   * does not take away a value the process already holds; and one loop with backoff, rather than
+   * a new request per stale read, keeps a failing Secrets Manager from being called on every hit.
+   * `stale` is the entry a background refresh serves meanwhile, undefined for a waiting caller.
+   */
+  #shouldRetry(error: unknown, flight: Flight, stale: Entry | undefined): boolean {
+    if (this.#closed) return false;
+    const retryable = (error as { retryable?: boolean }).retryable === true;
+    if (stale !== undefined) {
+      // The injected clock, not p-retry's performance.now(), decides when a stale value is too old to retry for.
+      if (endsStaleServing(error) || this.config.clock.now() >= stale.staleUntil) return false;
+      // A waiting caller joined this loop: it gets the error at once unless retrying may help.
+      if (flight.retriesLeft === undefined) return true;
+      return retryable && flight.retriesLeft-- > 0;
+    }
+    return retryable && (flight.retriesLeft === undefined || flight.retriesLeft-- > 0);
   }
 
   async #fetchOnce(target: Target): Promise<SecretVersion> {

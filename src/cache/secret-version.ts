@@ -46,7 +46,8 @@ export interface SecretVersionMetadata {
 /**
  * One version of a secret as GetSecretValue returned it. The value (`secretString` or
  * `secretBinary`) is readable but hidden from enumeration, `util.inspect` and
- * `JSON.stringify`, so logging a SecretVersion never logs the secret.
+ * `JSON.stringify`, so logging a SecretVersion never logs the secret. Each read of
+ * `secretBinary` returns a new copy of the bytes, which the caller may overwrite.
  *
  * @example
  * ```ts
@@ -71,7 +72,15 @@ export class SecretVersion implements SecretVersionMetadata {
     this.versionStages = Object.freeze([...meta.versionStages]);
     this.createdDate = meta.createdDate;
     defineHidden(this, 'secretString', value.secretString);
-    defineHidden(this, 'secretBinary', value.secretBinary);
+    // A version is shared by every caller of the cache: bytes are kept in a copy of their own (the
+    // SDK's or a fake's buffer may be shared too) and each read gets a fresh copy, so a caller
+    // that zeroes its bytes after use cannot corrupt anyone else's.
+    const bytes = value.secretBinary === undefined ? undefined : new Uint8Array(value.secretBinary);
+    Object.defineProperty(this, 'secretBinary', {
+      get: () => (bytes === undefined ? undefined : new Uint8Array(bytes)),
+      enumerable: false,
+      configurable: false,
+    });
     Object.freeze(this);
   }
 }

@@ -7,6 +7,7 @@ import type { SecretCache } from '../cache/secret-cache.js';
 import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../cache/secret-version.js';
 import type { DatabaseSecret } from './parse.js';
 import { isAuthenticationError } from './auth-errors.js';
+import { untrustedPendingFields } from './pending-trust.js';
 
 /** Options of {@link DbCredentials}. */
 export interface DbCredentialsOptions<S extends DatabaseSecret> {
@@ -32,6 +33,12 @@ type RecoveredFrom = NonNullable<CacheEvent['recoveredFrom']>;
 
 class KeepLooking extends Error {}
 
+/** What one recovery learnt along the way. */
+interface RecoveryState {
+  /** AWSPENDING versions it refused (reported once each), and why: the differing fields' names. */
+  readonly refused: Map<string, readonly string[]>;
+}
+
 /**
  * Rotation-aware credentials for one database secret.
  *
@@ -39,7 +46,9 @@ class KeepLooking extends Error {}
  * them, `recoverAfterAuthFailure(failed)` finds the ones it now wants (DESIGN.md section 3):
  * a newer cached AWSCURRENT, else a forced AWSCURRENT refresh, else AWSPENDING (the rotation
  * is between setSecret and finishSecret), else it waits with jittered backoff and looks again
- * until `recoveryBudgetMs` is spent, then throws AuthenticationRejectedError.
+ * until `recoveryBudgetMs` is spent, then throws AuthenticationRejectedError. An AWSPENDING
+ * is used only when its engine, host, port and dbname equal AWSCURRENT's and its TLS is not
+ * weaker (DESIGN.md 7.4); another one is reported as a `pending-refused` event and ignored.
  * Concurrent failures with one version share one recovery; forced refreshes are rate-limited.
  *
  * @example
@@ -94,7 +103,10 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     this.recoveryBudgetMs = checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0);
     this.#minRefreshIntervalMs = checkNumber('minRefreshIntervalMs', options.minRefreshIntervalMs ?? 1_000, 0);
     this.#backoff = resolveBackoff('backoff', options.backoff, { baseMs: 100, factor: 2, maxMs: 2_000 });
-    this.#clock = options.clock ?? systemClock;
+    const clock = options.clock ?? systemClock;
+    if (typeof clock?.now !== 'function') throw new InvalidOptionError('clock', 'must have a now() method');
+    if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new InvalidOptionError('onEvent', 'must be a function');
+    this.#clock = clock;
     this.#onEvent = options.onEvent;
   }
 
@@ -170,9 +182,10 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   }
 
   async #recover(failedId: string, budgetMs: number): Promise<S> {
+    const state: RecoveryState = { refused: new Map() };
     try {
       const deadline = performance.now() + budgetMs;
-      return await pRetry(() => this.#lookOnce(failedId, deadline), {
+      return await pRetry(() => this.#lookOnce(failedId, deadline, state), {
         retries: Number.POSITIVE_INFINITY,
         maxRetryTime: budgetMs,
         ...retryDelays(this.#backoff),
@@ -182,12 +195,18 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
       // Only a last look that found nothing new means "rejected"; a last look that could not reach
       // Secrets Manager (throttled, unavailable) ends with that retryable error, not a verdict.
       if (!(err instanceof KeepLooking)) throw err;
-      throw new AuthenticationRejectedError({ secretId: this.secretId, versionId: failedId, budgetMs });
+      const refused = [...state.refused].at(-1);
+      throw new AuthenticationRejectedError({
+        secretId: this.secretId,
+        versionId: failedId,
+        budgetMs,
+        refusedPending: refused && { versionId: refused[0], differingFields: refused[1] },
+      });
     }
   }
 
   /** One round of steps a to c; throws KeepLooking when nothing new was found. */
-  async #lookOnce(failedId: string, deadline: number): Promise<S> {
+  async #lookOnce(failedId: string, deadline: number, state: RecoveryState): Promise<S> {
     // The failed version is never an answer, even once its rejection is no longer remembered:
     // p-retry's last look runs exactly at the budget's end, when that memory expires.
     const usable = (versionId: string): boolean => versionId !== failedId && !this.#isRejected(versionId);
@@ -202,8 +221,33 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     const current = await this.#forcedRead(AWSCURRENT, free, deadline);
     if (current && usable(current.versionId)) return this.#adopt(current, 'current', failedId);
     const pending = await this.#forcedRead(AWSPENDING, free, deadline);
-    if (pending && usable(pending.versionId)) return this.#adopt(pending, 'pending', failedId);
+    if (pending && usable(pending.versionId) && this.#trusted(pending, current ?? this.#cache.peek(this.secretId), failedId, state)) {
+      return this.#adopt(pending, 'pending', failedId);
+    }
     throw new KeepLooking();
+  }
+
+  /**
+   * Whether `pending` is what a rotation of `current` (the AWSCURRENT just read) could have
+   * produced. A refusal is reported once per recovery, and the recovery goes on as if there were
+   * no AWSPENDING: AWSCURRENT may still move within the budget.
+   */
+  #trusted(pending: SecretVersion, current: SecretVersion | undefined, failedId: string, state: RecoveryState): boolean {
+    // Nothing to compare with (the cache lost AWSCURRENT): not this round; the next one reads it.
+    if (current === undefined) return false;
+    const differingFields = untrustedPendingFields(this.#toSecret(pending), this.#toSecret(current));
+    if (differingFields.length === 0) return true;
+    if (!state.refused.has(pending.versionId)) {
+      state.refused.set(pending.versionId, differingFields);
+      emitSafely(this.#onEvent, {
+        type: 'pending-refused',
+        secretId: this.secretId,
+        versionId: pending.versionId,
+        failedVersionId: failedId,
+        differingFields,
+      });
+    }
+    return false;
   }
 
   /**

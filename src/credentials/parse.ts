@@ -56,7 +56,8 @@ Object.defineProperty(ParsedDatabaseSecret, 'name', { value: 'DatabaseSecret' })
 
 interface EngineRules {
   readonly label: string;
-  readonly engines: Readonly<Record<string, DatabaseEngine>>;
+  /** `engine` values (lower case) → engine. A Map: a secret's text must never reach Object.prototype. */
+  readonly engines: ReadonlyMap<string, DatabaseEngine>;
   readonly fallbackEngine: DatabaseEngine;
   readonly defaultPort: (engine: DatabaseEngine) => number;
   readonly defaultDbname: (engine: DatabaseEngine) => string | undefined;
@@ -65,7 +66,11 @@ interface EngineRules {
 
 const DOCUMENTDB: EngineRules = {
   label: 'DocumentDB',
-  engines: { mongo: 'mongo', docdb: 'mongo', documentdb: 'mongo' },
+  engines: new Map<string, DatabaseEngine>([
+    ['mongo', 'mongo'],
+    ['docdb', 'mongo'],
+    ['documentdb', 'mongo'],
+  ]),
   fallbackEngine: 'mongo',
   defaultPort: () => 27017,
   defaultDbname: () => undefined,
@@ -75,7 +80,11 @@ const DOCUMENTDB: EngineRules = {
 
 const REDSHIFT: EngineRules = {
   label: 'Redshift',
-  engines: { redshift: 'redshift', postgres: 'postgres', postgresql: 'postgres' },
+  engines: new Map<string, DatabaseEngine>([
+    ['redshift', 'redshift'],
+    ['postgres', 'postgres'],
+    ['postgresql', 'postgres'],
+  ]),
   fallbackEngine: 'redshift',
   defaultPort: (engine) => (engine === 'postgres' ? 5432 : 5439),
   defaultDbname: (engine) => (engine === 'postgres' ? 'postgres' : 'dev'),
@@ -93,20 +102,25 @@ class FieldReader {
     throw new InvalidSecretFormatError({ secretId: this.secretId, versionId: this.version.versionId, field, problem });
   }
 
+  /** The secret's own field: a key inherited from Object.prototype (polluted or not) is absent. */
+  #own(field: string): unknown {
+    return Object.hasOwn(this.json, field) ? this.json[field] : undefined;
+  }
+
   string(field: string): string {
-    const value = this.json[field];
+    const value = this.#own(field);
     if (value === undefined || value === null) this.fail(field, 'is missing');
     if (typeof value !== 'string' || value.length === 0) this.fail(field, 'must be a non-empty string');
     return value;
   }
 
   optionalString(field: string): string | undefined {
-    const value = this.json[field];
+    const value = this.#own(field);
     return value === undefined || value === null || value === '' ? undefined : this.string(field);
   }
 
   port(fallback: number): number {
-    const value = this.json.port;
+    const value = this.#own('port');
     if (value === undefined || value === null || value === '') return fallback;
     const port = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -116,7 +130,7 @@ class FieldReader {
   }
 
   boolean(field: string, fallback: boolean): boolean {
-    const value = this.json[field];
+    const value = this.#own(field);
     if (value === undefined || value === null || value === '') return fallback;
     if (typeof value === 'boolean') return value;
     if (value === 'true' || value === 'false') return value === 'true';
@@ -146,9 +160,9 @@ function readJson(version: SecretVersion, secretId: string): Record<string, unkn
 function parseWith(rules: EngineRules, version: SecretVersion, secretId: string): DatabaseSecret {
   const read: FieldReader = new FieldReader(version, secretId, readJson(version, secretId));
   const engineName = read.optionalString('engine');
-  const engine = engineName === undefined ? rules.fallbackEngine : rules.engines[engineName.toLowerCase()];
+  const engine = engineName === undefined ? rules.fallbackEngine : rules.engines.get(engineName.toLowerCase());
   if (engine === undefined) {
-    read.fail('engine', `names an engine a ${rules.label} connection cannot use (expected ${Object.keys(rules.engines).join(', ')})`);
+    read.fail('engine', `names an engine a ${rules.label} connection cannot use (expected ${[...rules.engines.keys()].join(', ')})`);
   }
   const fields = {
     secretId,

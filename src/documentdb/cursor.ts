@@ -120,7 +120,8 @@ export function retryingCursor<C extends CursorLike>(core: ClientCore, generatio
   Object.defineProperty(target, inspect.custom, { value: () => `${(first as object).constructor.name} [credstage retrying cursor]` });
   proxy = new Proxy(target, {
     get(_target, prop) {
-      const own = special[prop];
+      // Own keys only: `constructor`, `__proto__` and the like belong to the driver's cursor, not to this table.
+      const own = Object.hasOwn(special, prop) ? special[prop] : undefined;
       if (own !== undefined) return own;
       if (FETCHING.has(prop)) return (...args: unknown[]) => fetch(prop, args);
       const value: unknown = Reflect.get(cursor, prop, cursor);

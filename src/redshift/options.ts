@@ -92,6 +92,9 @@ function checkPgConfig(name: string, config: unknown): Setup['overrides'] {
   return Object.freeze(overrides);
 }
 
+/** The top-level options both factories take; each adds its own pg settings (`poolConfig`, `connectionConfig`). */
+const COMMON_KEYS = new Set(['secretId', 'cache', 'client', 'clientConfig', 'ssl', 'recoveryBudgetMs', 'onEvent']);
+
 function checkSsl(ssl: unknown): RedshiftTlsOption | undefined {
   if (ssl === undefined || typeof ssl === 'boolean' || isPlainObject(ssl)) return ssl as RedshiftTlsOption | undefined;
   throw new InvalidOptionError('ssl', 'must be true, false or an object of TLS options');
@@ -103,6 +106,10 @@ function checkSsl(ssl: unknown): RedshiftTlsOption | undefined {
  */
 export function resolveSetup(options: RedshiftCommonOptions, pgConfigName: string, pgConfig: unknown): Setup {
   if (!isPlainObject(options)) throw new InvalidOptionError('options', 'must be an object');
+  for (const key of Object.keys(options)) {
+    // A misspelt option (`recoverBudgetMs`, pg's `max` at the top level) would otherwise be ignored silently.
+    if (key !== pgConfigName && !COMMON_KEYS.has(key)) throw new InvalidOptionError(key, `is not an option of this factory (pg settings go in "${pgConfigName}")`);
+  }
   const { secretId, cache, client, clientConfig, onEvent } = options;
   if (typeof secretId !== 'string' || secretId === '') throw new InvalidOptionError('secretId', 'must be a non-empty string');
   if (cache !== undefined) {

@@ -112,6 +112,10 @@ export function checkPasswordPolicy(policy: PasswordPolicy | undefined, option =
  */
 export function passwordRequestFor(engine: DatabaseEngine, policy: PasswordPolicy = {}, option = 'passwordPolicy'): RandomPasswordRequest {
   checkPasswordPolicy(policy, option);
+  // Own keys only: a caller's "__proto__" or "constructor" must not find Object.prototype's members.
+  if (typeof engine !== 'string' || !Object.hasOwn(ENGINE_PASSWORD_RULES, engine)) {
+    throw new InvalidOptionError('engine', `must be one of ${Object.keys(ENGINE_PASSWORD_RULES).join(', ')}`);
+  }
   const rules = ENGINE_PASSWORD_RULES[engine];
   const length = policy.length ?? DEFAULT_LENGTH;
   if (length < rules.minLength || length > rules.maxLength) {

@@ -15,6 +15,11 @@ export interface PostgresOptions {
   readonly password?: string;
   /** Covers initdb and start-up; default 60000. */
   readonly startTimeoutMs?: number;
+  /**
+   * Lines of pg_hba.conf replacing initdb's (SCRAM for every user), e.g. a `reject` line to test
+   * refused logins. Keep one for the superuser: the caller sets up roles through it.
+   */
+  readonly hbaLines?: readonly string[];
 }
 
 /** A running throwaway PostgreSQL cluster with SCRAM-SHA-256 authentication. */
@@ -113,6 +118,11 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     const initdbArgs = ['-D', data, ...auth, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
     await initdb(bin.initdb, initdbArgs, { ...ids, env }, startTimeoutMs);
     await rm(passwordFile);
+    if (options.hbaLines) {
+      const hbaFile = join(data, 'pg_hba.conf');
+      await writeFile(hbaFile, `${options.hbaLines.join('\n')}\n`, { mode: 0o600 });
+      if (owner) await chown(hbaFile, owner.uid, owner.gid);
+    }
   } catch (err) {
     await removeDir(base);
     throw err;

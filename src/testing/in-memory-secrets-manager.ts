@@ -139,7 +139,8 @@ export class InMemorySecretsManager {
       if (fault.error) fail(fault.error, `injected ${fault.error}`);
     }
     await Promise.resolve(); // answer asynchronously, as a network client would
-    const handler = this.#handlers[name];
+    // Own keys only: a command named "constructor" or "toString" must not run an Object.prototype member.
+    const handler = Object.hasOwn(this.#handlers, name) ? this.#handlers[name] : undefined;
     if (!handler) return fail('InvalidRequestException', `InMemorySecretsManager does not implement ${name}`);
     return handler(input);
   }
@@ -184,7 +185,8 @@ export class InMemorySecretsManager {
         Name: secret.name,
         VersionId: version!.versionId,
         SecretString: version!.secretString,
-        SecretBinary: version!.secretBinary,
+        // A copy: what a caller does with the answer must not change the stored value.
+        SecretBinary: version!.secretBinary === undefined ? undefined : new Uint8Array(version!.secretBinary),
         VersionStages: [...version!.stages],
         CreatedDate: version!.createdDate,
       };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AccessDeniedError,
   AuthenticationRejectedError,
+  AwsCredentialsError,
   ClosedError,
   CredstageError,
   DecryptionFailureError,
@@ -62,6 +63,24 @@ describe('fromSdkError', () => {
 
     expect(err).toBeInstanceOf(ServiceUnavailableError);
     expect(err.message).toContain(`HTTP ${status}`);
+  });
+
+  it.each([
+    ['CredentialsProviderError', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' })],
+    ['TokenProviderError', Object.assign(new Error('SSO token expired'), { name: 'TokenProviderError' })],
+    ['ExpiredTokenException', new FakeServiceError('ExpiredTokenException', 'The security token included in the request is expired')],
+    ['ExpiredToken', new FakeServiceError('ExpiredToken', 'The security token included in the request is expired')],
+    ['UnrecognizedClientException', new FakeServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.')],
+    ['InvalidClientTokenId', new FakeServiceError('InvalidClientTokenId', 'The security token included in the request is invalid.')],
+    ['InvalidSignatureException', new FakeServiceError('InvalidSignatureException', 'Signature expired')],
+  ])('maps the credentials failure %s to a retryable AwsCredentialsError naming it', (name, sdkError) => {
+    const err = fromSdkError(sdkError, REF);
+
+    expect(err).toBeInstanceOf(AwsCredentialsError);
+    expect(err).toMatchObject({ code: 'ERR_AWS_CREDENTIALS', retryable: true, secretId: REF.secretId });
+    expect(err.cause).toBe(sdkError);
+    expect(err.message).toContain(name);
+    expect(err.message).toContain(REF.secretId);
   });
 
   it('maps a server fault without a status to ServiceUnavailableError', () => {

@@ -6,6 +6,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import type { PoolConfig, QueryResult } from 'pg';
 import type { SecretsManagerLike } from '../../cache/source.js';
+import { isAuthenticationError } from '../../credentials/auth-errors.js';
 
 interface DbSecret {
   versionId: string;
@@ -14,12 +15,6 @@ interface DbSecret {
   username: string;
   password: string;
   dbname: string;
-}
-
-const AUTH_FAILED = new Set(['28P01', '28000']);
-
-function isAuthFailure(err: unknown): boolean {
-  return AUTH_FAILED.has(String((err as { code?: unknown })?.code));
 }
 
 async function readCurrent(sm: SecretsManagerLike, secretId: string): Promise<DbSecret> {
@@ -102,7 +97,7 @@ export class RefreshCurrentOnlyPool implements Queryable {
     try {
       return await this.#pool.query(text);
     } catch (err) {
-      if (!isAuthFailure(err)) throw err;
+      if (!isAuthenticationError(err)) throw err;
       if (this.mode.kind === 'retry-once') {
         this.#secret = await readCurrent(this.sm, this.secretId);
         return this.#pool.query(text);

@@ -119,3 +119,53 @@ describe.each(faults)('SecretCache through a proxy with %s', (_name, mode, error
     await cache.close();
   });
 });
+
+describe('SecretCache when the SDK cannot get AWS credentials', () => {
+  // Regression (issue 10, A8): a credentials provider that fails for a moment (IMDS or STS
+  // unreachable) made the background refresh delete a value still within maxStale.
+  it('keeps serving the stale value while the credentials provider fails, and refreshes once it works again', async () => {
+    const name = await newSecret('v1');
+    let providerFails = false;
+    const client = createSecretsManagerClient({
+      endpoint: servers().moto.endpoint,
+      region: servers().moto.region,
+      // Shaped like @smithy/property-provider's CredentialsProviderError, which every SDK provider throws.
+      credentials: async () => {
+        if (providerFails) throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError', tryNextLink: false });
+        // Near expiry, so the SDK asks the provider again on every request instead of reusing these.
+        return { accessKeyId: 'testing', secretAccessKey: 'testing', expiration: new Date(Date.now() + 1_000) };
+      },
+    });
+    clients.push(client);
+    const events: Array<{ type: string; code?: string | undefined; servingStale?: boolean | undefined }> = [];
+    const cache = new SecretCache({
+      client,
+      ttlMs: TTL_MS,
+      maxStaleMs: 60_000,
+      backoff: BACKOFF,
+      random: () => 0,
+      onEvent: (e) => events.push({ type: e.type, code: e.error?.code, servingStale: e.servingStale }),
+    });
+    expect(await cache.getSecretString(name)).toBe('v1');
+    await moto.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2' }));
+    providerFails = true;
+    await sleep(TTL_MS);
+
+    const served: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      served.push(await cache.getSecretString(name));
+      await sleep(50);
+    }
+    providerFails = false;
+    let healed: string | undefined;
+    for (let i = 0; i < 100 && healed !== 'v2'; i++) {
+      await sleep(50);
+      healed = await cache.getSecretString(name);
+    }
+
+    expect(served).toEqual(served.map(() => 'v1'));
+    expect(events).toContainEqual({ type: 'error', code: 'ERR_AWS_CREDENTIALS', servingStale: true });
+    expect(healed).toBe('v2');
+    await cache.close();
+  });
+});

@@ -10,6 +10,7 @@ import {
   ServiceUnavailableError,
   ThrottledError,
 } from '../../../src/errors.js';
+import { FakeServiceError } from '../../../src/testing/in-memory-secrets-manager.js';
 import { attemptsWithin, eventLog, putVersion, secretsManagerWith } from './fixtures.js';
 
 // p-retry's delays are setTimeout and its maxRetryTime reads performance.now(); vitest's fake
@@ -196,11 +197,11 @@ describe('SecretCache on permanent Secrets Manager errors', () => {
     expect(sm.callCount('GetSecretValue')).toBe(1);
   });
 
-  it('a permanent error in a background refresh drops the entry, so the next caller gets the error', async () => {
+  it('a not-found answer to a background refresh drops the entry, so the next caller gets the error', async () => {
     const { sm, cache, log } = await setup();
     await cache.getSecretString(ID);
     vi.advanceTimersByTime(TTL_MS);
-    sm.injectFault({ command: 'GetSecretValue', error: 'AccessDeniedException' });
+    sm.injectFault({ command: 'GetSecretValue', error: 'ResourceNotFoundException' });
 
     const stale = await cache.getSecretString(ID);
     await vi.advanceTimersByTimeAsync(0);
@@ -209,8 +210,40 @@ describe('SecretCache on permanent Secrets Manager errors', () => {
 
     expect(stale).toBe('v1');
     expect(peeked).toBeUndefined();
-    expect(err).toBeInstanceOf(AccessDeniedError);
+    expect(err).toBeInstanceOf(SecretNotFoundError);
     expect(log.events.find((e) => e.type === 'error')).toMatchObject({ background: true, servingStale: true });
+  });
+
+  // Regression (issue 10, A8): a failing credentials provider or an expired / unrecognised token
+  // deleted a value still within maxStale. Only "the secret is gone" ends stale serving.
+  it.each([
+    ['CredentialsProviderError', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError', tryNextLink: false })],
+    ['ExpiredTokenException', new FakeServiceError('ExpiredTokenException', 'The security token included in the request is expired')],
+    ['UnrecognizedClientException', new FakeServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.')],
+    ['AccessDeniedException', new FakeServiceError('AccessDeniedException', 'not authorized to perform secretsmanager:GetSecretValue')],
+    ['DecryptionFailureException', new FakeServiceError('DecryptionFailureException', 'KMS key is disabled')],
+  ])('keeps serving the stale value until maxStale when a background refresh fails with %s, retrying on the backoff schedule', async (_name, error) => {
+    const { sm, cache, log } = await setup();
+    await cache.getSecretString(ID);
+    vi.advanceTimersByTime(TTL_MS);
+    sm.injectFault({ command: 'GetSecretValue', error });
+    sm.calls.length = 0;
+
+    const served: string[] = [];
+    for (let t = 0; t < MAX_STALE_MS; t += 500) {
+      served.push(await cache.getSecretString(ID));
+      await vi.advanceTimersByTimeAsync(500);
+    }
+    await vi.advanceTimersByTimeAsync(1);
+    const calls = sm.callCount('GetSecretValue');
+    const waiting = cache.getSecretString(ID).catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    const afterMaxStale = await waiting;
+
+    expect(served).toEqual(served.map(() => 'v1'));
+    expect(calls).toBeLessThanOrEqual(attemptsWithin(MAX_STALE_MS, BACKOFF).max);
+    expect(log.events.find((e) => e.type === 'error')).toMatchObject({ background: true, servingStale: true });
+    expect(afterMaxStale).toBeInstanceOf(CredstageError);
   });
 
   it('a secret deleted while cached stops being served after the next background refresh', async () => {

@@ -213,6 +213,24 @@ describe('SecretCache values', () => {
     expect(sm.callCount('GetSecretValue')).toBe(1);
   });
 
+  it('gives every caller its own copy of a binary secret: zeroing one leaves the cache and later callers intact', async () => {
+    const sm = new InMemorySecretsManager();
+    const bytes = [0, 1, 2, 253, 254, 255];
+    await sm.send({ name: 'CreateSecret', input: { Name: 'tls-key', SecretBinary: new Uint8Array(bytes) } });
+    const cache = new SecretCache({ client: sm });
+
+    (await cache.getSecretBinary('tls-key')).fill(0);
+    (await cache.getSecretVersion('tls-key')).secretBinary!.fill(0);
+    cache.peek('tls-key')!.secretBinary!.fill(0);
+    const direct = await sm.send({ name: 'GetSecretValue', input: { SecretId: 'tls-key', VersionStage: 'AWSCURRENT' } });
+    (direct.SecretBinary as Uint8Array).fill(0);
+
+    expect([...(await cache.getSecretBinary('tls-key'))]).toEqual(bytes);
+    expect([...(await cache.getSecretVersion('tls-key')).secretBinary!]).toEqual(bytes);
+    expect([...cache.peek('tls-key')!.secretBinary!]).toEqual(bytes);
+    expect([...(await cache.refresh('tls-key')).secretBinary!]).toEqual(bytes); // the fake's stored value too
+  });
+
   it('refuses a string secret as bytes', async () => {
     const cache = new SecretCache({ client: await secretsManagerWith({ [ID]: 'v1' }) });
 

@@ -16,6 +16,31 @@ describe('isAuthenticationError', () => {
     expect(isAuthenticationError(pgError(code))).toBe(true);
   });
 
+  it('is true for 28P01 whatever the message says (lc_messages may translate it)', () => {
+    expect(isAuthenticationError(pgError('28P01', 'Passwort-Authentifizierung für Benutzer »app« fehlgeschlagen'))).toBe(true);
+  });
+
+  it('is true for Redshift\'s wrong password: SQLSTATE 28000 from auth_failed', () => {
+    // As the Redshift drivers' issue trackers quote it: {'S': 'FATAL', 'C': '28000', 'M': 'password authentication failed for user "..."', 'R': 'auth_failed'}
+    const redshift = Object.assign(pgError('28000', 'password authentication failed for user "ag_readonly"'), { routine: 'auth_failed' });
+
+    expect(isAuthenticationError(redshift)).toBe(true);
+  });
+
+  // Regression (issue 10, A7): every 28000 counted as a rejected password, so a pg_hba.conf
+  // refusal spent the whole recovery budget and ended as "credentials rejected".
+  it.each([
+    ['a pg_hba.conf reject line', 'pg_hba.conf rejects connection for host "127.0.0.1", user "app", database "app", no encryption'],
+    ['no pg_hba.conf entry (TLS required)', 'no pg_hba.conf entry for host "10.0.0.7", user "app", database "dev", no encryption'],
+    ['Redshift\'s require_ssl refusal', 'no pg_hba.conf entry for host "::ffff:10.81.8.2", user "app", database "dev", SSL off'],
+    ['a role without LOGIN', 'role "app" is not permitted to log in'],
+    ['peer authentication', 'Peer authentication failed for user "app"'],
+    ['certificate authentication', 'certificate authentication failed for user "app"'],
+    ['the password phrase not at the start', 'no pg_hba.conf entry; password authentication failed for user "app"'],
+  ])('is false for SQLSTATE 28000 that is not about the password: %s', (_case, message) => {
+    expect(isAuthenticationError(pgError('28000', message))).toBe(false);
+  });
+
   it('is true for MongoDB code 18 (AuthenticationFailed)', () => {
     expect(isAuthenticationError(mongoError(18, 'AuthenticationFailed'))).toBe(true);
   });

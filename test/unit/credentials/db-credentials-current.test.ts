@@ -223,6 +223,9 @@ describe('DbCredentials events and options', () => {
     ['backoff.baseMs', { backoff: { baseMs: -1 } }],
     ['backoff.factor', { backoff: { factor: 0 } }],
     ['backoff.maxMs', { backoff: { maxMs: 'x' } }],
+    ['clock', { clock: {} }],
+    ['clock', { clock: () => 0 }],
+    ['onEvent', { onEvent: 'log' }],
   ])('throws InvalidOptionError naming %s', (option, patch) => {
     const valid = { cache: new SecretCache({ client: new InMemorySecretsManager() }), secretId: SECRET_ID, parse: parseRedshiftSecret };
 

@@ -1,7 +1,9 @@
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthenticationRejectedError, ThrottledError } from '../../../src/errors.js';
-import { credentialsSetup, FIRST_PASSWORD, readsOf, SECRET_ID } from './fixtures.js';
+import { untrustedPendingFields } from '../../../src/credentials/pending-trust.js';
+import { newPassword } from '../../support/aws-style-rotator.js';
+import { credentialsSetup, FIRST_PASSWORD, putPending, readsOf, SECRET_ID } from './fixtures.js';
 
 // Recovery waits with p-retry (setTimeout, performance.now) and rate-limits with Date.now:
 // vitest's fake timers drive all three.
@@ -225,5 +227,90 @@ describe('DbCredentials.recoverAfterAuthFailure, coalescing and rate limits', ()
     expect([foundOne.versionId, foundTwo.versionId, again.versionId]).toEqual([one.token, two.token, two.token]);
     // Recovery 1, the rotator's own read of AWSCURRENT, recovery 2; nothing for the repeat.
     expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING', 'AWSCURRENT', 'AWSCURRENT', 'AWSPENDING']);
+  });
+});
+
+describe('DbCredentials recovery trusts only an AWSPENDING a rotation could have produced', () => {
+  // Regression (issue 10, A6): recovery adopted any AWSPENDING, including one naming another
+  // host or turning TLS off, and handed its credentials to the connection factory.
+  it.each([
+    ['host', { host: 'db.elsewhere.example' }],
+    ['port', { port: 6543 }],
+    ['dbname', { dbname: 'other' }],
+    ['engine', { engine: 'redshift' }],
+    ['ssl', { ssl: false }],
+  ])(
+    'refuses an AWSPENDING whose %s differs from AWSCURRENT\'s (or whose TLS is weaker), reports it once without a value, and keeps looking as if there were none',
+    async (field, patch) => {
+      const budgetMs = 10_000;
+      const minRefreshIntervalMs = 1_000;
+      const { sm, db, creds, events, value } = await credentialsSetup({ recoveryBudgetMs: budgetMs, minRefreshIntervalMs, secretFields: { ssl: true } });
+      const failed = await creds.current();
+      const password = newPassword();
+      const pendingId = await putPending(sm, { ...value, ...patch, password });
+      db.password = password; // even a database that would accept it must not be offered it
+      sm.calls.length = 0;
+
+      const result = creds.recoverAfterAuthFailure(failed).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(budgetMs);
+      const err = await result;
+
+      const refused = events.filter((e) => e.type === 'pending-refused');
+      expect(err).toBeInstanceOf(AuthenticationRejectedError);
+      expect((err as Error).message).toContain(pendingId);
+      expect(refused).toEqual([
+        { type: 'pending-refused', secretId: SECRET_ID, versionId: pendingId, failedVersionId: failed.versionId, differingFields: [field] },
+      ]);
+      expect(events.filter((e) => e.type === 'auth-recovery')).toEqual([]);
+      expect(readsOf(sm).filter((s) => s === 'AWSPENDING').length).toBeLessThanOrEqual(Math.floor(budgetMs / minRefreshIntervalMs) + 1);
+      expect(JSON.stringify(events)).not.toContain(password);
+      expect(inspect(err, { depth: 10 })).not.toContain(password);
+    },
+  );
+
+  it('adopts an AWSPENDING that changes the username and password only (alternating users)', async () => {
+    const { sm, db, creds, events, value } = await credentialsSetup({ secretFields: { ssl: true } });
+    const failed = await creds.current();
+    const password = newPassword();
+    const pendingId = await putPending(sm, { ...value, username: 'app_clone', password });
+    db.password = password;
+
+    const found = await creds.recoverAfterAuthFailure(failed);
+
+    expect(found).toMatchObject({ versionId: pendingId, username: 'app_clone' });
+    expect(events.filter((e) => e.type === 'pending-refused')).toEqual([]);
+  });
+
+  it('after refusing an AWSPENDING, still finds an AWSCURRENT that moves within the budget', async () => {
+    const { sm, creds, rotator, value } = await credentialsSetup({ recoveryBudgetMs: 30_000 });
+    const failed = await creds.current();
+    await putPending(sm, { ...value, host: 'db.elsewhere.example', password: newPassword() });
+
+    const recovery = creds.recoverAfterAuthFailure(failed);
+    await vi.advanceTimersByTimeAsync(3_000);
+    const { token, oldVersionId } = await rotator.beginRotation();
+    await rotator.finishRotation(token, oldVersionId);
+    await vi.advanceTimersByTimeAsync(3_000);
+
+    expect((await recovery).versionId).toBe(token);
+  });
+});
+
+describe('untrustedPendingFields', () => {
+  const base = { engine: 'postgres', host: 'rs.example', port: 5432, dbname: 'app', ssl: true } as const;
+  const of = (current: object, pending: object) => untrustedPendingFields({ ...base, ...pending } as never, { ...base, ...current } as never);
+
+  it('ranks ssl true and absent as equally strong, and plaintext below both', () => {
+    expect(of({ ssl: true }, { ssl: undefined })).toEqual([]);
+    expect(of({ ssl: undefined }, { ssl: true })).toEqual([]);
+    expect(of({ ssl: true }, { ssl: false })).toEqual(['ssl']);
+    expect(of({ ssl: undefined }, { ssl: false })).toEqual(['ssl']);
+    expect(of({ ssl: false }, { ssl: false })).toEqual([]);
+    expect(of({ ssl: false }, { ssl: true })).toEqual([]);
+  });
+
+  it('compares host names case-insensitively, as DNS does, and lists every differing field', () => {
+    expect(of({}, { host: 'RS.Example' })).toEqual([]);
+    expect(of({}, { host: 'other', port: 1, dbname: 'x', engine: 'redshift', ssl: false })).toEqual(['engine', 'host', 'port', 'dbname', 'ssl']);
   });
 });

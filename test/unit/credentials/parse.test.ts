@@ -184,3 +184,35 @@ describe('parsed credentials hide the password', () => {
     }).toThrow(TypeError);
   });
 });
+
+describe.each([
+  ['parseDocumentDbSecret', parseDocumentDbSecret, DOCDB],
+  ['parseRedshiftSecret', parseRedshiftSecret, REDSHIFT],
+] as const)('%s and keys named like Object.prototype members', (_name, parse, valid) => {
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'refuses engine "%s" with ERR_INVALID_SECRET_FORMAT naming the field',
+    (engine) => {
+      // Built by hand: an object literal's "__proto__" sets the prototype; JSON.parse makes it an own key.
+      const text = JSON.stringify(valid).replace(/"engine":"[^"]*"/, `"engine":${JSON.stringify(engine)}`);
+
+      const err = formatError(() => parse(version({ secretString: text })));
+
+      expect(err.code).toBe('ERR_INVALID_SECRET_FORMAT');
+      expect(err.field).toBe('engine');
+      expectNoValue(err, PASSWORD);
+    },
+  );
+
+  it('reads only the secret\'s own fields, never one inherited from Object.prototype', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto['host'] = 'inherited.example';
+    try {
+      const err = formatError(() => parse(json({ ...valid, host: undefined })));
+
+      expect(err.field).toBe('host');
+      expect(err.message).toContain('is missing');
+    } finally {
+      delete proto['host'];
+    }
+  });
+});

@@ -10,6 +10,17 @@ async function seeded() {
 }
 
 describe('cursors of a DocumentDbClient across a credential switch', () => {
+  it('answers a property named like an Object.prototype member from the driver\'s cursor, not from its own table', async () => {
+    const { client, items } = await seeded();
+
+    const cursor = items.find({}) as unknown as Record<string, unknown>;
+
+    expect(cursor['constructor']).not.toBe(Object);
+    expect(cursor['__proto__']).not.toBe(Object.prototype);
+    expect(cursor['__proto__']).toBe(Object.getPrototypeOf(cursor));
+    await client.close();
+  });
+
   it('runs a find again on the new MongoClient when its first batch is rejected, with the builder calls replayed', async () => {
     const { client, items, rotator, server } = await seeded();
     await rotator.beginRotation();

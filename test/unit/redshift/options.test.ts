@@ -32,6 +32,9 @@ describe('getRedshiftPool options', () => {
     ['poolConfig.ssl', { ...base, poolConfig: { ssl: true } }],
     ['poolConfig.port', { ...base, poolConfig: { port: 70_000 } }],
     ['poolConfig.host', { ...base, poolConfig: { host: '' } }],
+    ['max', { ...base, max: 10 }],
+    ['connectionConfig', { ...base, connectionConfig: {} }],
+    ['__proto__', JSON.parse(`{"secretId":"x","__proto__":{"ssl":false}}`)],
   ])('names %s when it is invalid', (option, options) => {
     expect(optionOf(() => getRedshiftPool(options as never))).toBe(option);
   });
@@ -45,6 +48,12 @@ describe('getRedshiftPool options', () => {
     }
     expect(message).toContain('poolConfig.password');
     expect(message).not.toContain('hunter2');
+  });
+
+  it('names an unknown top-level option of getRedshiftClient, as getDocumentDbClient does', async () => {
+    const err = await getRedshiftClient({ ...base, poolConfig: {} } as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidOptionError);
+    expect((err as InvalidOptionError).option).toBe('poolConfig');
   });
 
   it('names connectionConfig fields for getRedshiftClient', async () => {

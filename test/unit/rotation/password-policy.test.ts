@@ -5,6 +5,18 @@ import { passwordProblem } from '../../../src/rotation/password-policy.js';
 import { randomPassword } from '../../../src/testing/random-password.js';
 
 describe('password policy per engine', () => {
+  it.each(['__proto__', 'constructor', 'toString', 'mysql'])('refuses the engine "%s" with InvalidOptionError naming engine', (engine) => {
+    let err: unknown;
+    try {
+      passwordRequestFor(engine as never);
+    } catch (e) {
+      err = e;
+    }
+
+    expect(err).toBeInstanceOf(InvalidOptionError);
+    expect((err as InvalidOptionError).option).toBe('engine');
+  });
+
   it('excludes / @ " \' \\ for DocumentDB', () => {
     const request = passwordRequestFor('mongo');
 

@@ -221,6 +221,22 @@ describe('InMemorySecretsManager errors, deletion and rotation settings', () => 
   });
 });
 
+describe('InMemorySecretsManager command names', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'answers InvalidRequestException for a command named "%s" instead of running an Object.prototype member',
+    async (name) => {
+      const { sm } = await withSecret();
+
+      const err = await sm.send({ name, input: { SecretId: ID } }).then(
+        (value: unknown) => ({ resolved: value }),
+        (e: unknown) => e,
+      );
+
+      expect(err).toMatchObject({ name: 'InvalidRequestException' });
+    },
+  );
+});
+
 describe('InMemorySecretsManager GetRandomPassword', () => {
   const random = async (input: Record<string, unknown>) => (await new InMemorySecretsManager().send(new GetRandomPasswordCommand(input))).RandomPassword as string;
 
