@@ -30,6 +30,14 @@ describe('getRedshiftPool options', () => {
     ['poolConfig.password', { ...base, poolConfig: { password: 'hunter2' } }],
     ['poolConfig.connectionString', { ...base, poolConfig: { connectionString: 'postgres://a@b/c' } }],
     ['poolConfig.ssl', { ...base, poolConfig: { ssl: true } }],
+    // Every way pg could be told about TLS besides the top-level option is refused, never ignored.
+    ['poolConfig.ssl', { ...base, poolConfig: { ssl: false } }],
+    ['poolConfig.ssl', { ...base, poolConfig: { ssl: null } }],
+    ['poolConfig.ssl', { ...base, poolConfig: { ssl: 'no-verify' } }],
+    ['poolConfig.sslmode', { ...base, poolConfig: { sslmode: 'disable' } }],
+    ['poolConfig.sslrootcert', { ...base, poolConfig: { sslrootcert: '/ca.pem' } }],
+    ['poolConfig.connectionString', { ...base, poolConfig: { connectionString: 'postgres://h/db?sslmode=disable' } }],
+    ['ssl', { ...base, ssl: 'false' }],
     ['poolConfig.port', { ...base, poolConfig: { port: 70_000 } }],
     ['poolConfig.host', { ...base, poolConfig: { host: '' } }],
   ])('names %s when it is invalid', (option, options) => {
