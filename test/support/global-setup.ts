@@ -17,6 +17,8 @@ async function createTlsOnlyRole(server: RunningPostgres): Promise<void> {
   await admin.connect();
   try {
     await admin.query(`CREATE ROLE ${TLS_ONLY_ROLE} NOLOGIN`);
+    // The superuser too (a master secret for alternating users): after this, TLS only.
+    await admin.query(`GRANT ${TLS_ONLY_ROLE} TO ${admin.escapeIdentifier(server.user)}`);
   } finally {
     await admin.end();
   }

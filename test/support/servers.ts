@@ -23,7 +23,7 @@ export interface ServerAddresses {
     readonly user: string;
     readonly password: string;
     readonly database: string;
-    /** Members of this role may log in over TLS only (pg_hba.conf rejects them in plaintext). */
+    /** Members of this role, the superuser among them, may log in over TLS only (pg_hba.conf rejects them in plaintext). */
     readonly tlsOnlyRole: string;
     /** PEM of the CA that signed the server certificate. */
     readonly caFile: string;
