@@ -66,6 +66,7 @@ describe('TLS for a Redshift/PostgreSQL connection', () => {
 
   it('lets the caller choose for a secret without an ssl field: false is plaintext, options are TLS', () => {
     expect(choose('absent', false, 'verify-full').ssl).toBe(false);
+    expect(summary(choose('absent', true, 'disable').ssl)).toBe('tls, verified');
     expect(summary(choose('absent', { ca: 'CA' }, 'disable').ssl)).toBe('tls, verified');
     expect(summary(choose('absent', { rejectUnauthorized: false }).ssl)).toBe('tls, unverified');
   });
