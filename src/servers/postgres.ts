@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { makeTempDir, removeDir, startChild } from './child.js';
@@ -13,8 +13,6 @@ export interface PostgresOptions {
   readonly port?: number;
   /** Superuser password; default: random. */
   readonly password?: string;
-  /** Covers initdb and start-up; default 60000. */
-  readonly startTimeoutMs?: number;
   /**
    * Turns TLS on (`ssl=on`) with this certificate and key (PEM files, copied into the server's
    * temp dir). Plaintext connections are still accepted, so a test can tell them apart
@@ -23,11 +21,17 @@ export interface PostgresOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /**
    * Loopback addresses to listen on; default `['127.0.0.1']`. Another one (`127.0.0.2`) lets a
-   * test reach the server by an address its certificate does not name.
+   * test reach the server by an address its certificate does not name (initdb's pg_hba.conf
+   * lets in 127.0.0.1 only: give `hbaLines` for the others).
    */
   readonly listenAddresses?: readonly string[];
-  /** pg_hba.conf lines checked before initdb's own (the first matching line decides). */
-  readonly hba?: readonly string[];
+  /** Covers initdb and start-up; default 60000. */
+  readonly startTimeoutMs?: number;
+  /**
+   * Lines of pg_hba.conf replacing initdb's (SCRAM for every user), e.g. a `reject` line to test
+   * refused logins. Keep one for the superuser: the caller sets up roles through it.
+   */
+  readonly hbaLines?: readonly string[];
 }
 
 /** A running throwaway PostgreSQL cluster with SCRAM-SHA-256 authentication. */
@@ -123,7 +127,6 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
   const passwordFile = join(base, 'password');
   const ids = owner ?? {};
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
-  const tlsArgs: string[] = [];
 
   try {
     if (owner) await chown(base, owner.uid, owner.gid);
@@ -133,13 +136,20 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     const initdbArgs = ['-D', data, ...auth, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
     await initdb(bin.initdb, initdbArgs, { ...ids, env }, startTimeoutMs);
     await rm(passwordFile);
-    await writeHba(join(data, 'pg_hba.conf'), options.hba ?? []);
-    if (options.tls) tlsArgs.push(...(await installTls(options.tls, base, owner)));
+    if (options.hbaLines) {
+      const hbaFile = join(data, 'pg_hba.conf');
+      await writeFile(hbaFile, `${options.hbaLines.join('\n')}\n`, { mode: 0o600 });
+      if (owner) await chown(hbaFile, owner.uid, owner.gid);
+    }
   } catch (err) {
     await removeDir(base);
     throw err;
   }
 
+  const tlsArgs = options.tls === undefined ? [] : await installTls(options.tls, base, owner).catch(async (err: unknown) => {
+    await removeDir(base);
+    throw err;
+  });
   let ready = false;
   const serverArgs = ['-c', `listen_addresses=${listenAddresses.join(',')}`, '-c', 'unix_socket_directories=', '-c', 'fsync=off', ...tlsArgs];
   const child = startChild({
@@ -163,12 +173,6 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
   }
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   return { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', url, tls: options.tls !== undefined, listenAddresses, stop: child.stop };
-}
-
-/** `first` lines, then initdb's, then one letting in the rest of 127.0.0.0/8 (initdb names 127.0.0.1 only). */
-async function writeHba(file: string, first: readonly string[]): Promise<void> {
-  const initdbLines = await readFile(file, 'utf8');
-  await writeFile(file, `${first.map((line) => `${line}\n`).join('')}${initdbLines}\nhost all all 127.0.0.0/8 scram-sha-256\n`);
 }
 
 function checkListenAddresses(addresses: readonly string[]): readonly string[] {

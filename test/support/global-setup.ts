@@ -38,7 +38,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       postgresTls: {
         tls: { certFile: certs.certFile, keyFile: certs.keyFile },
         listenAddresses: ['127.0.0.1', UNNAMED_ADDRESS],
-        hba: [`hostnossl all +${TLS_ONLY_ROLE} 127.0.0.0/8 reject`],
+        // Every loopback address (127.0.0.2 too); members of the TLS-only role in plaintext: refused.
+        hbaLines: [`hostnossl all +${TLS_ONLY_ROLE} 127.0.0.0/8 reject`, 'host all all 127.0.0.0/8 scram-sha-256'],
       },
     });
     const { moto, postgres, ferretdb, startMs } = running;
