@@ -70,7 +70,8 @@ export async function runRedshiftBench(options: RotationBenchOptions): Promise<R
     const password = newPassword();
     await admin.query(`CREATE ROLE ${pg.escapeIdentifier(role)} LOGIN PASSWORD ${pg.escapeLiteral(password)}`);
     const secretId = 'bench/redshift/app';
-    const secret = { engine: 'redshift', host: postgres.host, port: postgres.port, username: role, password, dbname: postgres.database };
+    // A plaintext loopback server: the secret says so, or credstage would insist on TLS.
+    const secret = { engine: 'redshift', host: postgres.host, port: postgres.port, username: role, password, dbname: postgres.database, ssl: false };
     await sm.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify(secret) }));
     const rotator = new AwsStyleRotator({
       client: sm,

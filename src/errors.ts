@@ -19,6 +19,7 @@ export type CredstageErrorCode =
   | 'ERR_INVALID_REQUEST'
   | 'ERR_INVALID_SECRET_FORMAT'
   | 'ERR_AUTHENTICATION_REJECTED'
+  | 'ERR_TLS'
   | 'ERR_INVALID_OPTION'
   | 'ERR_CLOSED'
   | 'ERR_ROTATION_FAILED'
@@ -248,6 +249,33 @@ export class AuthenticationRejectedError extends CredstageError {
       init,
     );
     this.refusedPending = refused && Object.freeze({ versionId: refused.versionId, differingFields: Object.freeze([...refused.differingFields]) });
+  }
+}
+
+/** Why a database connection could not be secured with TLS. */
+export type TlsFailureReason = 'untrusted-certificate' | 'host-mismatch' | 'tls-refused' | 'handshake-failed';
+
+/**
+ * A database connection that had to use TLS could not: the server refused TLS, its certificate
+ * is not trusted or does not name the host, or the handshake failed. There is never a plaintext
+ * fallback. The message says what to change (for Amazon RDS: pass the RDS CA bundle). Not
+ * retryable; `cause` is the driver's error.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof TlsError && err.reason === 'untrusted-certificate') console.error(err.message);
+ * ```
+ */
+export class TlsError extends CredstageError {
+  readonly reason: TlsFailureReason;
+  readonly host: string;
+  readonly port: number;
+
+  constructor(init: ErrorInit & { reason: TlsFailureReason; host: string; port: number; problem: string }) {
+    super('ERR_TLS', `TLS to ${init.host}:${init.port} for ${describe(init)} failed: ${init.problem}`, false, init);
+    this.reason = init.reason;
+    this.host = init.host;
+    this.port = init.port;
   }
 }
 

@@ -24,7 +24,8 @@ function wholeNumber(value: string): number {
 }
 
 function stepLine(report: StepReport): string {
-  return `  ${report.step.padEnd(13)} ${report.outcome.padEnd(8)} ${`${report.durationMs} ms`.padStart(8)}  ${report.detail}`;
+  const line = `  ${report.step.padEnd(13)} ${report.outcome.padEnd(8)} ${`${report.durationMs} ms`.padStart(8)}  ${report.detail}`;
+  return report.warning === undefined ? line : `${line}\n  warning: ${report.warning}`;
 }
 
 /**

@@ -27,8 +27,17 @@ export interface DatabaseSecret {
   readonly username: string;
   readonly password: string;
   readonly dbname: string | undefined;
-  /** True: TLS is required, never a plaintext fallback. */
+  /**
+   * False only when the secret says `"ssl": false` (plaintext on purpose); a secret without the
+   * field gets the engine's default, true (TLS with certificate verification, no plaintext fallback).
+   */
   readonly ssl: boolean;
+  /**
+   * True when the secret has no `ssl` field, so `ssl` is the default: Redshift/PostgreSQL
+   * connections then let libpq's `PGSSLMODE` choose. False or absent when the secret says it
+   * (with `"ssl": true` nothing downgrades TLS).
+   */
+  readonly sslDefaulted?: boolean;
   /** ARN of the secret with admin credentials (alternating-users rotation). */
   readonly masterarn: string | undefined;
 }
@@ -88,7 +97,8 @@ const REDSHIFT: EngineRules = {
   fallbackEngine: 'redshift',
   defaultPort: (engine) => (engine === 'postgres' ? 5432 : 5439),
   defaultDbname: (engine) => (engine === 'postgres' ? 'postgres' : 'dev'),
-  defaultSsl: false,
+  // Most console-made secrets have no "ssl" field; their password must not travel in clear.
+  defaultSsl: true,
 };
 
 class FieldReader {
@@ -136,6 +146,12 @@ class FieldReader {
     if (value === 'true' || value === 'false') return value === 'true';
     return this.fail(field, 'must be true or false');
   }
+
+  /** True when `field` has a value (`boolean()` takes null and '' for absent too). */
+  given(field: string): boolean {
+    const value = Object.hasOwn(this.json, field) ? this.json[field] : undefined;
+    return value !== undefined && value !== null && value !== '';
+  }
 }
 
 function readJson(version: SecretVersion, secretId: string): Record<string, unknown> {
@@ -174,6 +190,7 @@ function parseWith(rules: EngineRules, version: SecretVersion, secretId: string)
     username: read.string('username'),
     dbname: read.optionalString('dbname') ?? rules.defaultDbname(engine),
     ssl: read.boolean('ssl', rules.defaultSsl),
+    sslDefaulted: !read.given('ssl'),
     masterarn: read.optionalString('masterarn'),
   };
   return new ParsedDatabaseSecret(fields, read.string('password')) as unknown as DatabaseSecret;
@@ -193,7 +210,8 @@ export function parseDocumentDbSecret(version: SecretVersion, secretId = version
 }
 
 /**
- * Validates a Redshift or PostgreSQL secret (`{ engine: "redshift" | "postgres", host, port, username, password, dbname }`).
+ * Validates a Redshift or PostgreSQL secret (`{ engine: "redshift" | "postgres", host, port, username, password, dbname, ssl }`).
+ * Without an `ssl` field, `ssl` is true (TLS with certificate verification) and `sslDefaulted` true.
  *
  * @example
  * ```ts

@@ -54,6 +54,8 @@ export async function redshiftTarget(sm: SecretsManagerLike, runId: string, conc
     username: USER,
     password,
     dbname: 'postgres',
+    // The throwaway loopback server has no TLS; without this, credstage would insist on it.
+    ssl: false,
   });
   const poolConfig = { max: concurrency, idleTimeoutMillis: 200, maxLifetimeSeconds: 1 };
   const credstage = getRedshiftPool({ secretId, client: sm, poolConfig });

@@ -4,6 +4,7 @@ import { isAuthenticationError } from '../credentials/auth-errors.js';
 import type { RedshiftSecret } from '../credentials/parse.js';
 import type { Setup } from './options.js';
 import { tlsFor } from './tls.js';
+import { tlsFailure } from './tls-errors.js';
 
 /** Rejected logins → the secret version they used, so recovery knows which version failed. */
 const rejectedWith = new WeakMap<object, RedshiftSecret>();
@@ -70,7 +71,7 @@ export function credentialClientClass(setup: Setup): CredentialClientClass {
     async #connectAsCurrent(): Promise<pg.Client> {
       const secret = await setup.credentials.current();
       const { host = secret.host, port = secret.port, database = secret.dbname } = setup.overrides;
-      const ssl = tlsFor(secret, setup.tls);
+      const tls = tlsFor(secret, setup.tls);
       const self = this as unknown as PgClientInternals;
       if (self.connection.stream.destroyed) {
         // pg-pool's connectionTimeoutMillis fired while the secret was being read.
@@ -80,7 +81,9 @@ export function credentialClientClass(setup: Setup): CredentialClientClass {
       self.database = self.connectionParameters.database = database;
       self.host = self.connectionParameters.host = host;
       self.port = self.connectionParameters.port = port;
-      self.ssl = self.connectionParameters.ssl = self.connection.ssl = ssl;
+      // Set on all three: pg reads the Client's to send the SSLRequest and the Connection's to
+      // upgrade; whatever `ssl` pg took from its config or PGSSLMODE is replaced here.
+      self.ssl = self.connectionParameters.ssl = self.connection.ssl = tls.ssl;
       setHidden(this, 'password', secret.password);
       setHidden(self.connectionParameters, 'password', secret.password);
 
@@ -98,7 +101,7 @@ export function credentialClientClass(setup: Setup): CredentialClientClass {
           durationMs: performance.now() - startedAt,
           errorCode: typeof code === 'string' ? code : undefined,
         });
-        throw err;
+        throw tlsFailure(err, { secretId: setup.secretId, versionId: secret.versionId, host, port, choice: tls, caOption: 'ssl' }) ?? err;
       }
       setup.emit({ ...base, outcome: 'ok', durationMs: performance.now() - startedAt });
       return this;

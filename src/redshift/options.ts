@@ -1,5 +1,4 @@
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
-import type { ConnectionOptions } from 'node:tls';
 import type { ClientConfig, PoolConfig } from 'pg';
 import { checkNumber } from '../cache/options.js';
 import { SecretCache } from '../cache/secret-cache.js';
@@ -9,7 +8,7 @@ import { parseRedshiftSecret, type RedshiftSecret } from '../credentials/parse.j
 import { InvalidOptionError } from '../errors.js';
 import { emitSafely } from '../cache/events.js';
 import type { RedshiftEvent } from './events.js';
-import { prepareTls, type RedshiftTlsOption } from './tls.js';
+import { prepareTls, type RedshiftTlsOption, type TlsPolicy } from './tls.js';
 
 /** Settings the secret owns: the factory refuses them in `poolConfig` / `connectionConfig`. */
 const OWNED_BY_SECRET = {
@@ -17,6 +16,11 @@ const OWNED_BY_SECRET = {
   password: 'comes from the secret',
   connectionString: 'cannot be combined with a secret: pass host, port or database to override the secret',
   ssl: 'is set with the top-level "ssl" option',
+  // pg reads these only from a connection string; refused rather than silently ignored.
+  sslmode: 'is not read by pg here: TLS follows the secret\'s "ssl" field, PGSSLMODE and the top-level "ssl" option',
+  sslrootcert: 'is not read by pg here: pass the CA as the top-level "ssl" option\'s "ca"',
+  sslcert: 'is not read by pg here: pass the certificate as the top-level "ssl" option\'s "cert"',
+  sslkey: 'is not read by pg here: pass the key as the top-level "ssl" option\'s "key"',
   Client: 'is set by credstage',
 } as const;
 
@@ -37,8 +41,10 @@ export interface RedshiftCommonOptions {
   /** Config of the SecretsManagerClient the factory builds (not with `cache` or `client`). */
   clientConfig?: SecretsManagerClientConfig;
   /**
-   * TLS. Default: what the secret says (`ssl: true` → TLS with certificate verification).
-   * Node TLS options turn TLS on and are passed through; `false` is refused when the secret requires TLS.
+   * TLS. Default: what the secret says — `"ssl": true` or no `ssl` field → TLS with certificate
+   * verification (without the field, `PGSSLMODE` may choose), `"ssl": false` → plaintext.
+   * Node TLS options (`{ ca }` for a private or RDS CA) turn TLS on. When the secret says
+   * `"ssl": true`, `false` and `{ rejectUnauthorized: false }` are refused.
    */
   ssl?: RedshiftTlsOption;
   /** How long one connection attempt looks for working credentials after a rejected login. Default 30,000 ms. */
@@ -56,7 +62,7 @@ export interface Setup {
   readonly credentials: DbCredentials<RedshiftSecret>;
   /** The cache the factory built, to close with the pool or client; undefined when the caller passed one. */
   readonly ownedCache: SecretCache | undefined;
-  readonly tls: ConnectionOptions | false | undefined;
+  readonly tls: TlsPolicy;
   readonly overrides: Readonly<{ host?: string; port?: number; database?: string }>;
   readonly emit: (event: RedshiftEvent) => void;
 }

@@ -129,7 +129,24 @@ export function parseForRotation(ctx: StepContext, version: SecretVersion, secre
 
 /** The adapter for `engine`: the `adapter` option, else credstage's own (its driver loaded on first use). */
 export function adapterFor(ctx: StepContext, secret: DatabaseSecret): Promise<DatabaseAdapter> {
-  return ctx.config.adapter ? Promise.resolve(ctx.config.adapter) : loadAdapter(secret.engine, ctx.config.connect);
+  if (ctx.config.adapter) return Promise.resolve(ctx.config.adapter);
+  return loadAdapter(secret.engine, { ...ctx.config.connect, onWarning: (message) => noteWarning(ctx, message) });
+}
+
+/** Per rotation (one StepContext): the first warning, and whether a step report carried it yet. */
+const warnings = new WeakMap<StepContext, { message: string; reported: boolean }>();
+
+/** Keeps the first warning of a rotation; later ones (the same password sent again) add nothing. */
+export function noteWarning(ctx: StepContext, message: string): void {
+  if (!warnings.has(ctx)) warnings.set(ctx, { message: ctx.secrets.redact(message), reported: false });
+}
+
+/** The rotation's warning if no step report carried it yet; undefined afterwards. */
+export function takeWarning(ctx: StepContext): string | undefined {
+  const noted = warnings.get(ctx);
+  if (noted === undefined || noted.reported) return undefined;
+  noted.reported = true;
+  return noted.message;
 }
 
 /** Where a step runs, for errors. */

@@ -1,4 +1,4 @@
-import { reportStep, where, type StepContext, type StepOutcome } from './context.js';
+import { reportStep, takeWarning, where, type StepContext, type StepOutcome } from './context.js';
 import { toStepError } from './step-errors.js';
 import type { RotationStepName, StepReport } from './types.js';
 
@@ -16,12 +16,24 @@ export async function runTimedStep(
   const startedAt = clock.now();
   try {
     const outcome = await run();
-    const report: StepReport = Object.freeze({ step, outcome: outcome.outcome, durationMs: clock.now() - startedAt, detail: outcome.detail });
+    const report: StepReport = Object.freeze({
+      step,
+      outcome: outcome.outcome,
+      durationMs: clock.now() - startedAt,
+      detail: outcome.detail,
+      ...warningOf(ctx),
+    });
     reportStep(ctx.config, report);
     return { report, outcome };
   } catch (err) {
     const error = toStepError(err, where(ctx, step), ctx.secrets);
-    reportStep(ctx.config, Object.freeze({ step, outcome: 'failed', durationMs: clock.now() - startedAt, detail: error.message }));
+    reportStep(ctx.config, Object.freeze({ step, outcome: 'failed', durationMs: clock.now() - startedAt, detail: error.message, ...warningOf(ctx) }));
     throw error;
   }
+}
+
+/** `{ warning }` when the rotation has one no report carried yet (it goes out once), else nothing. */
+function warningOf(ctx: StepContext): { warning?: string } {
+  const warning = takeWarning(ctx);
+  return warning === undefined ? {} : { warning };
 }

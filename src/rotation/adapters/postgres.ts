@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { isAuthenticationError } from '../../credentials/auth-errors.js';
 import type { DatabaseSecret } from '../../credentials/parse.js';
+import { prepareTls, sslModeFrom, tlsFor, type TlsChoice, type TlsPolicy } from '../../redshift/tls.js';
+import { tlsFailure } from '../../redshift/tls-errors.js';
 import { scramSha256Verifier } from './scram.js';
 import type { AdapterConnectOptions, DatabaseAdapter, DatabaseSession, UserPrivileges } from './types.js';
 
@@ -10,7 +12,7 @@ const DUPLICATE_OBJECT = '42710';
 
 type Dialect = 'postgres' | 'redshift';
 
-function connectTo(secret: DatabaseSecret, connect: AdapterConnectOptions, ca: () => string | undefined): pg.Client {
+function connectTo(secret: DatabaseSecret, connect: AdapterConnectOptions, tls: TlsChoice): pg.Client {
   const client = new pg.Client({
     host: secret.host,
     port: secret.port,
@@ -18,7 +20,8 @@ function connectTo(secret: DatabaseSecret, connect: AdapterConnectOptions, ca: (
     // pg keeps the password non-enumerable on the client, out of logs and stack traces.
     password: secret.password,
     database: secret.dbname,
-    ssl: secret.ssl ? { rejectUnauthorized: true, ...(ca() === undefined ? {} : { ca: ca() }) } : false,
+    // Always set, so pg never reads PGSSLMODE itself: tlsFor already did, by credstage's rules.
+    ssl: tls.ssl,
     connectionTimeoutMillis: connect.connectTimeoutMs,
     query_timeout: connect.queryTimeoutMs,
     application_name: 'credstage-rotation',
@@ -28,16 +31,50 @@ function connectTo(secret: DatabaseSecret, connect: AdapterConnectOptions, ca: (
   return client;
 }
 
-async function openClient(secret: DatabaseSecret, connect: AdapterConnectOptions, ca: () => string | undefined): Promise<pg.Client> {
-  const client = connectTo(secret, connect, ca);
+/**
+ * A logged-in client as `secret`'s user, with TLS as the factories choose it (DESIGN.md 7.2:
+ * `tlsCAFile` plays the factories' `ssl: { ca }`). A TLS failure becomes a TlsError.
+ */
+async function openClient(secret: DatabaseSecret, connect: AdapterConnectOptions, policy: () => TlsPolicy): Promise<{ client: pg.Client; tls: TlsChoice }> {
+  const tls = tlsFor(secret, policy());
+  const client = connectTo(secret, connect, tls);
   try {
     await client.connect();
     await client.query('SELECT current_user');
-    return client;
+    return { client, tls };
   } catch (err) {
     await client.end().catch(() => undefined);
-    throw err;
+    const where = { secretId: secret.secretId, versionId: secret.versionId, host: secret.host, port: secret.port };
+    throw tlsFailure(err, { ...where, choice: tls, caOption: 'tlsCAFile' }) ?? err;
   }
+}
+
+/** Session methods that send a new password (`setPasswordIf` too, where a session has it). */
+const SENDS_A_PASSWORD = new Set(['setPassword', 'setPasswordIf', 'createUserLike']);
+
+/**
+ * `session`, telling `onWarning` before each statement that carries a new password, when the
+ * connection has no TLS (the engine reports the first one). The message names no secret.
+ */
+function warnOnPlaintextPasswords(
+  session: DatabaseSession,
+  secret: DatabaseSecret,
+  tls: TlsChoice,
+  onWarning: AdapterConnectOptions['onWarning'],
+): DatabaseSession {
+  if (tls.ssl !== false || onWarning === undefined) return session;
+  const message =
+    `the statement setting the new password goes to ${secret.host}:${secret.port} without TLS because ${tls.decidedBy} ` +
+    `(secret "${secret.secretId}")`;
+  const wrapped: Record<string, unknown> = { ...session };
+  for (const [name, method] of Object.entries(session)) {
+    if (!SENDS_A_PASSWORD.has(name) || typeof method !== 'function') continue;
+    wrapped[name] = (...args: unknown[]): unknown => {
+      onWarning(message);
+      return (method as (...a: unknown[]) => unknown).apply(session, args);
+    };
+  }
+  return wrapped as unknown as DatabaseSession;
 }
 
 /** PostgreSQL 10: the first to store a SCRAM verifier given as the password as is (9.6 would take it for the password). */
@@ -165,8 +202,10 @@ function session(client: pg.Client, dialect: Dialect): DatabaseSession {
  *   user directly are not copied: grant them to a group.
  *
  * New passwords reach PostgreSQL as SCRAM-SHA-256 verifiers computed here, never as text the
- * server could log; Redshift has no such form and gets the password itself in the statement,
- * so Redshift secrets should keep `ssl` on (see `passwordClause`).
+ * server could log; Redshift has no such form and gets the password itself in the statement.
+ * Connections use TLS by the factories' rules (`tlsFor`): verified unless the secret says
+ * `"ssl": false` or, for a secret without the field, `PGSSLMODE` says otherwise; a given
+ * `tlsCAFile` means TLS. A password sent without TLS is reported through `onWarning`.
  *
  * @example
  * ```ts
@@ -174,15 +213,17 @@ function session(client: pg.Client, dialect: Dialect): DatabaseSession {
  * ```
  */
 export function createPostgresAdapter(dialect: Dialect, connect: AdapterConnectOptions): DatabaseAdapter {
-  let caText: string | undefined;
-  const ca = (): string | undefined =>
-    connect.tlsCAFile === undefined ? undefined : (caText ??= readFileSync(connect.tlsCAFile, 'utf8'));
+  const sslMode = sslModeFrom();
+  let tlsPolicy: TlsPolicy | undefined;
+  // The CA file is read at the first connection, not when the adapter is made.
+  const policy = (): TlsPolicy =>
+    (tlsPolicy ??= prepareTls(connect.tlsCAFile === undefined ? undefined : { ca: readFileSync(connect.tlsCAFile, 'utf8') }, sslMode));
   return {
     // NAMEDATALEN - 1 in PostgreSQL (longer names are silently truncated); 127 in Redshift.
     maxUsernameBytes: dialect === 'postgres' ? 63 : 127,
     async canLogIn(secret) {
       try {
-        const client = await openClient(secret, connect, ca);
+        const { client } = await openClient(secret, connect, policy);
         await client.end().catch(() => undefined);
         return true;
       } catch (err) {
@@ -191,7 +232,8 @@ export function createPostgresAdapter(dialect: Dialect, connect: AdapterConnectO
       }
     },
     async openSession(secret) {
-      return session(await openClient(secret, connect, ca), dialect);
+      const { client, tls } = await openClient(secret, connect, policy);
+      return warnOnPlaintextPasswords(session(client, dialect), secret, tls, connect.onWarning);
     },
   };
 }

@@ -75,4 +75,9 @@ export interface AdapterConnectOptions {
   readonly connectTimeoutMs: number;
   readonly queryTimeoutMs: number;
   readonly tlsCAFile: string | undefined;
+  /**
+   * Told when the adapter is about to send a new password over a connection without TLS (the
+   * secret says `"ssl": false`); the engine reports it once per rotation. Never given a secret.
+   */
+  readonly onWarning?: ((message: string) => void) | undefined;
 }

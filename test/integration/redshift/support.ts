@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
@@ -29,12 +30,46 @@ export function countingSecretsManager(): { sm: SecretsManagerClient; calls: SmC
   return { sm, calls };
 }
 
-/** A superuser connection for creating roles and changing passwords. */
+/** A superuser connection for creating roles and changing passwords (plaintext: a loopback test server). */
 export async function adminClient(): Promise<pg.Client> {
   const { host, port, user, password, database } = servers().postgres;
-  const client = new pg.Client({ host, port, user, password, database });
+  // ssl stated, so a test that sets PGSSLMODE does not change how pg connects here.
+  const client = new pg.Client({ host, port, user, password, database, ssl: false });
   await client.connect();
   return client;
+}
+
+/** A superuser connection to the TLS PostgreSQL, over TLS verified with the test CA. */
+export async function tlsAdminClient(): Promise<pg.Client> {
+  const { host, port, user, password, database, caFile } = servers().postgresTls;
+  const client = new pg.Client({ host, port, user, password, database, ssl: { ca: readFileSync(caFile, 'utf8') } });
+  await client.connect();
+  return client;
+}
+
+/** The JSON of a database secret for the TLS PostgreSQL; `ssl` is left out unless `extra` sets it. */
+export function tlsDbSecret(username: string, password: string, extra: Record<string, unknown> = {}): SecretJson {
+  const { host, port } = servers().postgresTls;
+  return { engine: 'postgres', host, port, username, password, dbname: 'postgres', ...extra };
+}
+
+/** Whether the session of `client` uses TLS, as the server sees it. */
+export async function sessionUsesTls(client: { query(text: string): Promise<{ rows: { ssl: boolean }[] }> }): Promise<boolean> {
+  const { rows } = await client.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+  return rows[0]!.ssl;
+}
+
+/** Runs `body` with `PGSSLMODE` set to `mode` (unset for undefined), then restores it. */
+export async function withSslMode<T>(mode: string | undefined, body: () => Promise<T>): Promise<T> {
+  const saved = process.env['PGSSLMODE'];
+  if (mode === undefined) delete process.env['PGSSLMODE'];
+  else process.env['PGSSLMODE'] = mode;
+  try {
+    return await body();
+  } finally {
+    if (saved === undefined) delete process.env['PGSSLMODE'];
+    else process.env['PGSSLMODE'] = saved;
+  }
 }
 
 /** The PostgreSQL superuser connection and moto client one test file shares. */
@@ -99,10 +134,10 @@ export async function setRolePassword(admin: pg.Client, name: string, password: 
   await admin.query(`ALTER ROLE ${pg.escapeIdentifier(name)} PASSWORD ${pg.escapeLiteral(password)}`);
 }
 
-/** The JSON of a database secret for the test PostgreSQL. */
+/** The JSON of a database secret for the plaintext test PostgreSQL: `"ssl": false`, on purpose. */
 export function dbSecret(username: string, password: string, extra: Record<string, unknown> = {}): SecretJson {
   const { host, port } = servers().postgres;
-  return { engine: 'postgres', host, port, username, password, dbname: 'postgres', ...extra };
+  return { engine: 'postgres', host, port, username, password, dbname: 'postgres', ssl: false, ...extra };
 }
 
 export async function createSecret(sm: SecretsManagerClient, name: string, value: SecretJson): Promise<string> {

@@ -51,6 +51,7 @@ describe('parseDocumentDbSecret', () => {
       password: PASSWORD,
       dbname: 'orders',
       ssl: true,
+      sslDefaulted: false,
       masterarn: 'arn:master',
     });
   });
@@ -89,10 +90,14 @@ describe('parseDocumentDbSecret', () => {
 });
 
 describe('parseRedshiftSecret', () => {
-  it('defaults port 5439, dbname dev and TLS off for redshift', () => {
+  it('defaults port 5439, dbname dev and TLS on for redshift, marking the TLS setting as a default', () => {
     const secret = parseRedshiftSecret(json({ engine: 'redshift', host: 'h', username: 'u', password: PASSWORD }));
+    const nullSsl = parseRedshiftSecret(json({ engine: 'redshift', host: 'h', username: 'u', password: PASSWORD, ssl: null }));
+    const plaintext = parseRedshiftSecret(json({ engine: 'redshift', host: 'h', username: 'u', password: PASSWORD, ssl: false }));
 
-    expect(secret).toMatchObject({ engine: 'redshift', port: 5439, dbname: 'dev', ssl: false });
+    expect(secret).toMatchObject({ engine: 'redshift', port: 5439, dbname: 'dev', ssl: true, sslDefaulted: true });
+    expect(nullSsl).toMatchObject({ ssl: true, sslDefaulted: true });
+    expect(plaintext).toMatchObject({ ssl: false, sslDefaulted: false });
   });
 
   it('defaults port 5432 and dbname postgres for postgres', () => {

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthenticationRejectedError, ClosedError, InvalidSecretFormatError } from '../../../src/errors.js';
+import { AuthenticationRejectedError, ClosedError, InvalidSecretFormatError, TlsError } from '../../../src/errors.js';
 import { getRedshiftPool, type RedshiftPool } from '../../../src/redshift/index.js';
 import { Fixture, PASSWORD_1, PASSWORD_2, SECRET_ID } from './support/fixtures.js';
 
@@ -124,13 +124,18 @@ describe('getRedshiftPool', () => {
     expect(fixture.db.logins).toHaveLength(1);
   });
 
-  it('requires TLS when the secret says ssl: true: no plaintext login follows a refused TLS request', async () => {
-    fixture = await Fixture.start({ ssl: true });
+  it.each([
+    ['says ssl: true', { ssl: true }],
+    ['has no ssl field', { ssl: undefined }],
+  ])('requires TLS when the secret %s: a refused TLS request is a TlsError, and no plaintext login follows', async (_, fields) => {
+    fixture = await Fixture.start(fields);
     const p = poolFor(fixture);
 
     const err = await p.query('select 1').catch((e: unknown) => e);
 
-    expect(String((err as Error).message)).toMatch(/does not support SSL/);
+    // pg reports the refusal by text only; this pins the text tls-errors.ts knows it by.
+    expect(err).toBeInstanceOf(TlsError);
+    expect(err).toMatchObject({ reason: 'tls-refused', port: fixture.port });
     expect(fixture.db.sslRequests).toBe(1);
     expect(fixture.db.logins).toHaveLength(0);
   });

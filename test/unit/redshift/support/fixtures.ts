@@ -26,7 +26,8 @@ export class Fixture {
   }
 
   secretJson(fields: Record<string, unknown>): string {
-    return JSON.stringify({ engine: 'redshift', host: '127.0.0.1', port: this.port, username: 'app', dbname: 'dev', ...fields });
+    // The fake server speaks plaintext only: its secrets say so, as a real one's must.
+    return JSON.stringify({ engine: 'redshift', host: '127.0.0.1', port: this.port, username: 'app', dbname: 'dev', ssl: false, ...fields });
   }
 
   readonly onEvent = (event: RedshiftEvent): void => {
