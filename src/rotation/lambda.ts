@@ -45,7 +45,7 @@ async function checkedStep(ctx: StepContext, step: RotationStepName, requireRota
   if (!state.versionIdsToStages.has(ctx.token) && !creating) {
     throw stepFailure(w, `version ${ctx.token} has no stage for rotation of the secret`, false);
   }
-  if (stages.includes(AWSCURRENT) && !(ctx.selfHosted && step === 'finishSecret')) {
+  if (stages.includes(AWSCURRENT)) {
     return { outcome: 'skipped', detail: `version ${ctx.token} is already AWSCURRENT` };
   }
   if (!stages.includes(AWSPENDING) && !stages.includes(AWSCURRENT) && !creating) {

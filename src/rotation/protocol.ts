@@ -254,16 +254,18 @@ export async function testSecret(ctx: StepContext, described?: SecretState): Pro
   throw stepFailure(w, `the database rejects AWSPENDING for user "${pending.username}": setSecret has not taken effect`, true);
 }
 
-/** finishSecret: AWSCURRENT moves to the token (AWSPREVIOUS follows); self-hosted, AWSPENDING is removed. */
+/**
+ * finishSecret: AWSCURRENT moves to the token (AWSPREVIOUS follows). AWSPENDING stays on the new
+ * AWSCURRENT version — a state Secrets Manager itself leaves after a successful rotation — so
+ * that every later claim of AWSPENDING is a compare-and-swap against a version that holds it: a
+ * run that stalled before its claim while other rotations finished cannot take the label back
+ * for a version built from an older AWSCURRENT. (Removing the label here once let a stalled
+ * finish take it from a later run's claim.)
+ */
 export async function finishSecret(ctx: StepContext, described?: SecretState): Promise<StepOutcome> {
   const w = where(ctx, 'finishSecret');
   const state = described ?? (await ctx.sm.describe());
-  const stages = stagesOf(state, ctx.token);
-  if (stages.includes(AWSCURRENT)) {
-    if (!ctx.selfHosted || !stages.includes(AWSPENDING)) return alreadyCurrent(ctx, state);
-    await removePending(ctx);
-    return { outcome: 'done', detail: `removed AWSPENDING from version ${ctx.token}, already AWSCURRENT`, oldVersionId: holderOf(state, AWSPREVIOUS) };
-  }
+  if (stagesOf(state, ctx.token).includes(AWSCURRENT)) return alreadyCurrent(ctx, state);
   requirePending(ctx, w, state);
   const oldVersionId = holderOf(state, AWSCURRENT);
   if (oldVersionId === undefined) throw stepFailure(w, 'the secret has no AWSCURRENT version', false);
@@ -273,17 +275,7 @@ export async function finishSecret(ctx: StepContext, described?: SecretState): P
     // Refused because AWSCURRENT left oldVersionId: fine if a run sharing this token moved it here.
     if (!stagesOf(await ctx.sm.describe(), ctx.token).includes(AWSCURRENT)) throw err;
   }
-  if (ctx.selfHosted) await removePending(ctx);
   return { outcome: 'done', detail: `AWSCURRENT moved from version ${oldVersionId} to ${ctx.token}`, oldVersionId };
-}
-
-/** Secrets Manager removes AWSPENDING after a Lambda rotation; without Lambda, this does. */
-async function removePending(ctx: StepContext): Promise<void> {
-  try {
-    await ctx.sm.moveStage(AWSPENDING, { from: ctx.token });
-  } catch (err) {
-    if (stagesOf(await ctx.sm.describe(), ctx.token).includes(AWSPENDING)) throw err;
-  }
 }
 
 /**
