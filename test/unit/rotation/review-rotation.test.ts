@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { exploreRandomly, exploreSystematically, phases, runStory, type Scenario } from '../../support/rotation-explorer/explore.js';
+
+/**
+ * Review of hard/rot: schedules the explorer's default bounds do not reach. Each test states the
+ * behaviour the design promises (DESIGN.md 7.1) and fails on the reviewed code.
+ */
+
+/** A predicate for `phases`: true once `run` waits at `stopAt` after it made every call in `after`, in order. */
+function afterCalls(after: readonly RegExp[], stopAt: RegExp): (gate: string) => boolean {
+  let next = 0;
+  return (gate) => {
+    if (next >= after.length && stopAt.test(gate)) return true;
+    if (next < after.length && after[next]!.test(gate)) next++;
+    return false;
+  };
+}
+
+describe('review: DocumentDB (no transactions), single user', () => {
+  const runs = [{ name: 'A', token: 't1' }, { name: 'B', token: 't1' }, { name: 'C', token: 't2' }];
+
+  it('a run stalled between its pre-change check and its change, while its token finishes and a later rotation sets and tests its password, never leaves AWSCURRENT rejected', async () => {
+    const scenario: Scenario = { strategy: 'single-user', transactional: false, name: 'stale write over a later rotation', runs };
+
+    const { problem, trace } = await runStory(
+      scenario,
+      phases(
+        // A checked the stages (t1 pending) and waits to send updateUser.
+        { run: 'A', until: (gate) => gate.startsWith('db.setPassword(') },
+        // B, sharing t1, finishes the rotation: t1 is AWSCURRENT.
+        { run: 'B', until: () => false },
+        // C rotates again (t2): sets its password, tests it, and waits right before finishSecret.
+        { run: 'C', until: afterCalls([/^db\.setPassword\(/, /^db\.canLogIn\(/], /^sm\.DescribeSecret$/) },
+        // A's stale updateUser lands; its post-check sees t1 AWSCURRENT and calls it "changed".
+        { run: 'A', until: () => false },
+      ),
+    );
+
+    expect(trace).toContain('C: db.setPassword(app)');
+    expect(trace.indexOf('A: db.setPassword(app)')).toBeGreaterThan(trace.lastIndexOf('C: db.canLogIn(app)'));
+    expect(problem).toBeUndefined();
+  });
+
+  it('the explorer finds the stale write with three deviations (its default bound is two)', async () => {
+    const scenario: Scenario = { strategy: 'single-user', transactional: false, name: 'three runs, DocumentDB', runs };
+
+    const result = await exploreSystematically(scenario, 3, 20_000);
+
+    expect(result.violations.map((v) => v.problem)).toEqual([]);
+  }, 120_000);
+});
+
+describe('review: alternating users never re-passwords a user outside the pair it created', () => {
+  it("refuses an app secret whose username names another application's user as `<user>_clone` (the other user is not the current user's clone)", async () => {
+    const { InMemorySecretsManager } = await import('../../../src/testing/in-memory-secrets-manager.js');
+    const { FakeDatabase, secretIn, secretJson } = await import('./fake-database.js');
+    const { rotateSecret } = await import('../../../src/rotation/index.js');
+    const sm = new InMemorySecretsManager();
+    // `billing` belongs to another team; `billing_clone` does not exist. The master administers both apps.
+    const db = new FakeDatabase().addUser('admin', 'Admin-Pw-1', { admin: true }).addUser('billing', 'Billing-Pw-1', { roles: ['billing_rw'] });
+    await secretIn(sm, 'master', secretJson({ username: 'admin', password: 'Admin-Pw-1' }));
+    const masterArn = (await sm.send({ name: 'DescribeSecret', input: { SecretId: 'master' } })).ARN;
+    // Whoever may write the app secret (not the master, not billing's) names `billing_clone` as its user.
+    await secretIn(sm, 'app', secretJson({ username: 'billing_clone', password: 'whatever', masterarn: masterArn }));
+
+    const outcome = await rotateSecret({ secretId: 'app', client: sm, adapter: db.adapter(), strategy: 'alternating-users' }).then(
+      () => 'rotated',
+      (err: Error) => err.message,
+    );
+
+    // billing's password is now in the app secret's AWSCURRENT: readable by whoever wrote it.
+    expect({ outcome, billingKeepsItsPassword: db.accepts('billing', 'Billing-Pw-1') }).toEqual({ outcome: expect.stringContaining('billing'), billingKeepsItsPassword: true });
+  });
+});
