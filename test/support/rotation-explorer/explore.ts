@@ -362,10 +362,15 @@ export async function runStory(scenario: Scenario, next: (view: ScheduleView) =>
       enabled: [...byName.keys()],
       gateOf: (name) => (byName.has(name) ? controller.gateOf(byName.get(name)!) : undefined),
     };
-    const name = next(view);
+    const named = next(view);
+    // `!A`: run A dies at the gate it waits at (the scenario must mark it crashable).
+    const crash = named.startsWith('!');
+    const name = crash ? named.slice(1) : named;
     const chosen = byName.get(name);
     if (chosen === undefined) throw new Error(`story: ${name} cannot go next (enabled: ${view.enabled.join(', ')})`);
-    return options.findIndex((o) => !o.crash && o.run === chosen);
+    const index = options.findIndex((o) => o.crash === crash && o.run === chosen);
+    if (index < 0) throw new Error(`story: ${name} cannot die here (not crashable, or no deaths left)`);
+    return index;
   }, options);
   return { problem: run.problem === undefined ? undefined : `${run.problem}\n  ${run.trace.join('\n  ')}`, trace: run.trace };
 }

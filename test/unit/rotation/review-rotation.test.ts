@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exploreRandomly, exploreSystematically, phases, runStory, type Scenario } from '../../support/rotation-explorer/explore.js';
+import { exploreRandomly, exploreSystematically, modelWorld, phases, runStory, type Scenario, type WorldFactory } from '../../support/rotation-explorer/explore.js';
 
 /**
  * Review of hard/rot: schedules the explorer's default bounds do not reach. Each test states the
@@ -70,5 +70,61 @@ describe('review: alternating users never re-passwords a user outside the pair i
 
     // billing's password is now in the app secret's AWSCURRENT: readable by whoever wrote it.
     expect({ outcome, billingKeepsItsPassword: db.accepts('billing', 'Billing-Pw-1') }).toEqual({ outcome: expect.stringContaining('billing'), billingKeepsItsPassword: true });
+  });
+});
+
+describe('review: DocumentDB self-repair window', () => {
+  it('a run whose stale change locked clients out and that dies before its repair leaves no lockout behind', async () => {
+    const scenario: Scenario = {
+      strategy: 'single-user',
+      transactional: false,
+      name: 'stale write, then death',
+      runs: [{ name: 'A', token: 't1', crashable: true }, { name: 'B', token: 't1' }, { name: 'C', token: 't2' }],
+    };
+    let died = false;
+    const story = phases(
+      { run: 'A', until: (gate) => gate.startsWith('db.setPassword(') },
+      { run: 'B', until: () => false },
+      { run: 'C', until: () => false },
+      // A's stale updateUser lands (t1 is AWSPREVIOUS by now): the window opens.
+      { run: 'A', until: afterCalls([/^db\.setPassword\(/], /^sm\.DescribeSecret$/) },
+    );
+
+    // ...and A dies (a Lambda timeout, OOM, SIGKILL) before its post-change check.
+    const { problem, trace } = await runStory(scenario, (view) => {
+      const run = story(view);
+      if (!died && run === 'A' && view.gateOf('A') === 'sm.DescribeSecret' && view.enabled.length === 1) {
+        died = true;
+        return '!A';
+      }
+      return run;
+    });
+
+    expect(trace).toContain('A dies before sm.DescribeSecret');
+    expect(problem).toBeUndefined();
+  });
+});
+
+describe('review: the explorer cannot pass vacuously', () => {
+  it('reports a scenario in which no schedule ever completes a rotation (an engine that never gets past setSecret)', async () => {
+    // The model database, except that every login fails like a closed port: no run can rotate.
+    const unreachable: WorldFactory = async (scenario, controller) => {
+      const world = await modelWorld(scenario, controller);
+      return {
+        ...world,
+        adapterFor: (run) => {
+          const real = world.adapterFor(run);
+          const down = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+          return { ...real, canLogIn: down, openSession: down };
+        },
+      };
+    };
+    const scenario: Scenario = { strategy: 'single-user', transactional: true, name: 'database unreachable', runs: [{ name: 'A', token: 't1' }, { name: 'B', token: 't2' }] };
+
+    const systematic = await exploreSystematically(scenario, 2, Number.POSITIVE_INFINITY, { world: unreachable });
+    const random = await exploreRandomly(scenario, 50, 1, { world: unreachable });
+
+    expect(systematic.schedules).toBeGreaterThan(1); // what the explorer test asserts besides "no violation"
+    expect([...systematic.violations, ...random.violations].length).toBeGreaterThan(0);
   });
 });
