@@ -128,3 +128,37 @@ describe('review: the explorer cannot pass vacuously', () => {
     expect([...systematic.violations, ...random.violations].length).toBeGreaterThan(0);
   });
 });
+
+describe('review: the credstage-created label', () => {
+  it('an old token whose version kept credstage-created (its removal failed) and is now AWSPREVIOUS is not claimed again: its old password never comes back', async () => {
+    const { InMemorySecretsManager } = await import('../../../src/testing/in-memory-secrets-manager.js');
+    const { FakeDatabase, secretIn, secretJson } = await import('./fake-database.js');
+    const { rotateSecret } = await import('../../../src/rotation/index.js');
+    const sm = new InMemorySecretsManager();
+    const db = new FakeDatabase().addUser('app', 'Initial-Pw-1');
+    await secretIn(sm, 'app', secretJson());
+    // First rotation: the UpdateSecretVersionStage that removes credstage-created fails (throttled); createSecret swallows it.
+    let updates = 0;
+    const flaky = {
+      send: async (command: any) => {
+        if (command.constructor.name === 'UpdateSecretVersionStageCommand' && ++updates === 2) {
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+        }
+        return sm.send(command);
+      },
+    };
+    const first = await rotateSecret({ secretId: 'app', client: flaky as never, adapter: db.adapter() });
+    const oldPassword = JSON.parse((await sm.send({ name: 'GetSecretValue', input: { SecretId: 'app' } })).SecretString).password as string;
+    // An operator sets a new password by hand (console + ALTER USER): the first version is AWSPREVIOUS now.
+    db.users.get('app')!.password = 'Manual-Pw-2';
+    await sm.send({ name: 'PutSecretValue', input: { SecretId: 'app', SecretString: secretJson({ password: 'Manual-Pw-2' }) } });
+
+    // Someone re-runs the first rotation by its token (a retry script, `credstage rotate --token`).
+    const outcome = await rotateSecret({ secretId: 'app', client: sm, adapter: db.adapter(), clientRequestToken: first.clientRequestToken }).then(
+      () => 'rotated',
+      (err: Error) => err.message,
+    );
+
+    expect({ outcome, oldPasswordWorksAgain: db.accepts('app', oldPassword) }).toEqual({ outcome: expect.stringContaining('neither AWSPENDING nor AWSCURRENT'), oldPasswordWorksAgain: false });
+  });
+});
