@@ -63,6 +63,7 @@ export function resolveEngineConfig(options: RotationEngineOptions): EngineConfi
   }
   if (options.onStep !== undefined && typeof options.onStep !== 'function') throw new InvalidOptionError('onStep', 'must be a function');
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') throw new InvalidOptionError('clock', 'must have now()');
+  if (options.clock?.sleep !== undefined && typeof options.clock.sleep !== 'function') throw new InvalidOptionError('clock', 'sleep, when given, must be a function');
   return Object.freeze({
     strategy: strategyNamed(options.strategy ?? 'single-user'),
     passwordPolicy: options.passwordPolicy === undefined ? undefined : Object.freeze({ ...options.passwordPolicy }),

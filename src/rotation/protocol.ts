@@ -25,7 +25,7 @@ import { passwordProblem, passwordRequestFor } from './password-policy.js';
 import { holderOf, stagesOf, type SecretState } from './secrets.js';
 import { stepFailure } from './step-errors.js';
 import { sleepOn } from '../internal/clock.js';
-import type { ExpectedPassword, TokenStage } from './strategies/types.js';
+import type { StagesNow, TokenStage } from './strategies/types.js';
 import type { RotationStepName } from './types.js';
 
 type Where = ReturnType<typeof where>;
@@ -83,12 +83,13 @@ export async function createSecret(ctx: StepContext, described?: SecretState): P
   }
 
   const pendingId = holderOf(state, AWSPENDING);
-  if (pendingId !== undefined && pendingId !== currentId) {
+  if (pendingId !== undefined && pendingId !== currentId && !(await leftoverPending(ctx, state, pendingId, currentId))) {
     throw new RotationInProgressError({ secretId: ctx.secretId, clientRequestToken: ctx.token, pendingVersionId: pendingId });
   }
   let outcome: StepOutcome;
   let username: string;
-  if (stages.includes(CREATED_STAGE)) {
+  // Only a version that holds nothing but the label was never claimed: one that was AWSCURRENT since is an old password.
+  if (stages.length === 1 && stages[0] === CREATED_STAGE) {
     username = parseForRotation(ctx, await requireVersion(ctx, w, ctx.token, 'new')).username;
     outcome = { outcome: 'skipped', detail: `claimed AWSPENDING for version ${ctx.token}, put by an earlier run with this token` };
   } else {
@@ -123,6 +124,25 @@ async function newValue(ctx: StepContext, w: Where, currentId: string | undefine
   ctx.secrets.add(password as string);
   const username = strategy.pendingUsername(current);
   return { value: JSON.stringify({ ...(JSON.parse(currentVersion.secretString as string) as object), username, password }), username };
+}
+
+/**
+ * A version holding AWSPENDING that was AWSCURRENT before (it holds AWSPREVIOUS too) or is older
+ * than AWSCURRENT's is no rotation in progress: every rotation builds its version from AWSCURRENT,
+ * after it. It is what finishSecret leaves on the version it made AWSCURRENT once AWSCURRENT
+ * moved on by other means (a PutSecretValue by hand). Its password is an old one: never resumed,
+ * and the next rotation claims AWSPENDING from it.
+ */
+export function isLeftover(pendingStages: readonly string[], pending: SecretVersion | undefined, current: SecretVersion | undefined): boolean {
+  if (pendingStages.includes(AWSPREVIOUS)) return true;
+  const [p, c] = [pending?.createdDate?.getTime(), current?.createdDate?.getTime()];
+  return p !== undefined && c !== undefined && p < c;
+}
+
+async function leftoverPending(ctx: StepContext, state: SecretState, pendingId: string, currentId: string | undefined): Promise<boolean> {
+  if (isLeftover(stagesOf(state, pendingId), undefined, undefined)) return true;
+  const current = currentId === undefined ? undefined : await ctx.sm.readVersion(currentId);
+  return isLeftover([], await ctx.sm.readVersion(pendingId), current);
 }
 
 /**
@@ -167,8 +187,14 @@ export async function setSecret(ctx: StepContext, described?: SecretState): Prom
   const state = described ?? (await ctx.sm.describe());
   if (stagesOf(state, ctx.token).includes(AWSCURRENT)) return alreadyCurrent(ctx, state);
   requirePending(ctx, w, state);
-  const current = parseForRotation(ctx, await requireVersion(ctx, w, holderOf(state, AWSCURRENT), 'AWSCURRENT'));
-  const pending = parseForRotation(ctx, await requireVersion(ctx, w, ctx.token, 'AWSPENDING'));
+  const currentVersion = await requireVersion(ctx, w, holderOf(state, AWSCURRENT), 'AWSCURRENT');
+  const pendingVersion = await requireVersion(ctx, w, ctx.token, 'AWSPENDING');
+  if (isLeftover(stagesOf(state, ctx.token), pendingVersion, currentVersion)) {
+    throw stepFailure(w, `version ${ctx.token} holds AWSPENDING but was AWSCURRENT before or is older than AWSCURRENT (version ${currentVersion.versionId}): ` +
+      'AWSCURRENT was replaced after this rotation, so its password is an old one; start a new rotation', false);
+  }
+  const current = parseForRotation(ctx, currentVersion);
+  const pending = parseForRotation(ctx, pendingVersion);
   if (pending.host !== current.host || pending.port !== current.port) {
     throw stepFailure(w, `AWSPENDING names ${pending.host}:${pending.port} but AWSCURRENT names ${current.host}:${current.port}${START_OVER}`, false);
   }
@@ -184,7 +210,7 @@ export async function setSecret(ctx: StepContext, described?: SecretState): Prom
     readPrevious: () => readPrevious(ctx, state),
     readMaster: () => readMaster(ctx, w, current),
     tokenStage: async () => tokenStage(ctx, await ctx.sm.describe()),
-    expectedPassword: (username) => expectedPassword(ctx, username),
+    stagesNow: () => stagesNow(ctx),
     lost: async () => {
       try {
         requirePending(ctx, w, await ctx.sm.describe());
@@ -204,19 +230,16 @@ function tokenStage(ctx: StepContext, state: SecretState): TokenStage {
   return stages.includes(AWSPENDING) ? 'pending' : 'lost';
 }
 
-/** The password the stages name for `username` now: AWSCURRENT's version first, then AWSPENDING's. */
-async function expectedPassword(ctx: StepContext, username: string): Promise<ExpectedPassword | undefined> {
+/** The versions holding AWSCURRENT and AWSPENDING now. */
+async function stagesNow(ctx: StepContext): Promise<StagesNow> {
   const state = await ctx.sm.describe();
   const currentId = holderOf(state, AWSCURRENT);
   const pendingId = holderOf(state, AWSPENDING);
-  const stagesSeen = `${currentId}/${pendingId}`;
-  for (const id of [currentId, pendingId]) {
+  const read = async (id: string | undefined): Promise<DatabaseSecret | undefined> => {
     const version = id === undefined ? undefined : await ctx.sm.readVersion(id);
-    if (version === undefined) continue;
-    const secret = parseForRotation(ctx, version);
-    if (secret.username === username) return { password: secret.password, stagesSeen };
-  }
-  return undefined;
+    return version?.secretString === undefined ? undefined : parseForRotation(ctx, version);
+  };
+  return { current: await read(currentId), pending: await read(pendingId), seen: `${currentId}/${pendingId}` };
 }
 
 async function readPrevious(ctx: StepContext, state: SecretState): Promise<DatabaseSecret | undefined> {

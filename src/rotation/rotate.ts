@@ -3,9 +3,9 @@ import { checkNumber } from '../cache/options.js';
 import { AWSCURRENT, AWSPENDING } from '../cache/secret-version.js';
 import type { Clock } from '../internal/clock.js';
 import { checkToken, clientFor, newToken, resolveEngineConfig, type StepContext } from './context.js';
-import { STEP_FUNCTIONS } from './protocol.js';
+import { isLeftover, STEP_FUNCTIONS } from './protocol.js';
 import { runTimedStep } from './run-step.js';
-import { holderOf, SecretsApi } from './secrets.js';
+import { holderOf, SecretsApi, stagesOf } from './secrets.js';
 import { KnownSecrets, toStepError } from './step-errors.js';
 import { ROTATION_STEPS, type RotateSecretOptions, type RotationResult, type StepReport } from './types.js';
 
@@ -95,9 +95,13 @@ export async function rotateSecret(options: RotateSecretOptions): Promise<Rotati
 async function tokenToResume(sm: SecretsApi, resumeAfterMs: number, clock: Clock): Promise<string | undefined> {
   const state = await sm.describe();
   const pendingId = holderOf(state, AWSPENDING);
-  if (pendingId === undefined || pendingId === holderOf(state, AWSCURRENT)) return undefined;
+  const currentId = holderOf(state, AWSCURRENT);
+  if (pendingId === undefined || pendingId === currentId) return undefined;
+  const pending = await sm.readVersion(pendingId);
+  const current = currentId === undefined ? undefined : await sm.readVersion(currentId);
+  if (isLeftover(stagesOf(state, pendingId), pending, current)) return undefined; // an old password, not a rotation
   if (resumeAfterMs > 0) {
-    const created = (await sm.readVersion(pendingId))?.createdDate;
+    const created = pending?.createdDate;
     // A version without a value or a date (a Lambda run that died in createSecret) is old enough.
     if (created !== undefined && clock.now() - created.getTime() < resumeAfterMs) {
       throw new RotationInProgressError({ secretId: sm.secretId, pendingVersionId: pendingId });

@@ -12,6 +12,7 @@ const PROBE_COLLECTION = 'credstage_rotation_probe';
 /** Roles that can grant themselves anything (MongoDB's built-ins; DocumentDB has the same names). */
 const SUPERUSER_ROLES = new Set(['root', '__system', 'userAdminAnyDatabase', 'restore']);
 /** Roles that administer users or a whole database: a user holding one the template lacks is not re-passworded. */
+const ADMIN_DB_ROOT_ROLES = new Set(['userAdmin', 'dbOwner']);
 const ADMIN_ROLES = new Set(['userAdmin', 'dbOwner', 'dbAdmin', 'dbAdminAnyDatabase', 'clusterAdmin', 'clusterManager', 'hostManager', 'backup']);
 
 /**
@@ -78,10 +79,20 @@ function session(client: MongoClient): DatabaseSession {
       const user = await usersInfo(client, username);
       if (user === undefined) return undefined;
       const roles = ((user.roles as Document[] | undefined) ?? []).map((r) => ({ role: String(r.role), db: String(r.db) }));
+      // userAdmin or dbOwner of admin can grant itself any role: root in all but name.
+      const rootLike = (r: { role: string; db: string }): boolean => SUPERUSER_ROLES.has(r.role) || (r.db === 'admin' && ADMIN_DB_ROOT_ROLES.has(r.role));
       return {
-        superuser: roles.filter((r) => SUPERUSER_ROLES.has(r.role)).map((r) => `${r.role}@${r.db}`),
-        adminRoles: roles.filter((r) => ADMIN_ROLES.has(r.role)).map((r) => `${r.role}@${r.db}`),
+        superuser: roles.filter(rootLike).map((r) => `${r.role}@${r.db}`),
+        adminRoles: roles.filter((r) => !rootLike(r) && ADMIN_ROLES.has(r.role)).map((r) => `${r.role}@${r.db}`),
       };
+    },
+    async isCloneOf(clone, base) {
+      // createUserLike gives the clone every role of the user it is modelled on.
+      const [cloneUser, baseUser] = [await usersInfo(client, clone), await usersInfo(client, base)];
+      if (cloneUser === undefined || baseUser === undefined) return false;
+      const key = (r: Document): string => `${String(r.role)}@${String(r.db)}`;
+      const cloneRoles = new Set(((cloneUser.roles as Document[] | undefined) ?? []).map(key));
+      return ((baseUser.roles as Document[] | undefined) ?? []).every((r) => cloneRoles.has(key(r)));
     },
     async createUserLike(username, password, template) {
       const model = await usersInfo(client, template);

@@ -103,26 +103,67 @@ async function passwordClause(client: pg.Client, dialect: Dialect, password: str
   return `PASSWORD ${client.escapeLiteral(password)}`;
 }
 
-/** PostgreSQL: SUPERUSER, CREATEROLE (it may re-password any non-superuser) and RDS's rds_superuser. */
+/**
+ * PostgreSQL: SUPERUSER, CREATEROLE (it may re-password any non-superuser), RDS's rds_superuser,
+ * and membership in any role that has one of those (a member can SET ROLE to it).
+ */
 async function postgresPowers(client: pg.Client, username: string): Promise<UserPrivileges | undefined> {
-  const out = await client.query<{ rolsuper: boolean; rolcreaterole: boolean; rds: boolean }>(
+  const out = await client.query<{ rolsuper: boolean; rolcreaterole: boolean; admins: string[] }>(
     `SELECT r.rolsuper, r.rolcreaterole,
-            EXISTS (SELECT 1 FROM pg_catalog.pg_roles s WHERE s.rolname = 'rds_superuser' AND pg_catalog.pg_has_role(r.oid, s.oid, 'MEMBER')) AS rds
+            ARRAY(SELECT a.rolname FROM pg_catalog.pg_roles a
+                   WHERE a.oid <> r.oid AND (a.rolsuper OR a.rolcreaterole OR a.rolname = 'rds_superuser')
+                     AND pg_catalog.pg_has_role(r.oid, a.oid, 'MEMBER') ORDER BY a.rolname) AS admins
        FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
     [username],
   );
   const row = out.rows[0];
   if (row === undefined) return undefined;
-  const superuser = [row.rolsuper && 'SUPERUSER', row.rolcreaterole && 'CREATEROLE', row.rds && 'member of rds_superuser'].filter((p): p is string => typeof p === 'string');
-  return { superuser, adminRoles: [] };
+  const superuser = [row.rolsuper ? 'SUPERUSER' : undefined, row.rolcreaterole ? 'CREATEROLE' : undefined, ...row.admins.map((a) => `member of ${a}`)];
+  return { superuser: superuser.filter((p): p is string => p !== undefined), adminRoles: [] };
 }
 
-/** Redshift: a superuser (CREATEUSER) is the one administrator a user can be. */
+/** undefined_table: a catalog view this server does not have (Redshift's RBAC views on PostgreSQL). */
+const UNDEFINED_TABLE = '42P01';
+
+/** Redshift: a superuser (CREATEUSER), and the RBAC system roles that administer users. */
 async function redshiftPowers(client: pg.Client, username: string): Promise<UserPrivileges | undefined> {
   const out = await client.query<{ usesuper: boolean }>('SELECT usesuper FROM pg_catalog.pg_user WHERE usename = $1', [username]);
   const row = out.rows[0];
   if (row === undefined) return undefined;
-  return { superuser: row.usesuper ? ['superuser (CREATEUSER)'] : [], adminRoles: [] };
+  const superuser = row.usesuper ? ['superuser (CREATEUSER)'] : [];
+  try {
+    const roles = await client.query<{ role_name: string }>(
+      "SELECT role_name FROM svv_user_grants WHERE user_name = $1 AND role_name IN ('sys:superuser', 'sys:secadmin', 'sys:dba')",
+      [username],
+    );
+    superuser.push(...roles.rows.map((r) => `role ${r.role_name}`));
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== UNDEFINED_TABLE) throw err;
+  }
+  return { superuser, adminRoles: [] };
+}
+
+/**
+ * Whether `clone` is the clone `createUserLike` made of `base`: PostgreSQL, a member of `base`;
+ * Redshift, in every group `base` is in.
+ */
+async function isCloneOf(client: pg.Client, dialect: Dialect, clone: string, base: string): Promise<boolean> {
+  if (dialect === 'postgres') {
+    const out = await client.query<{ member: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
+                        JOIN pg_catalog.pg_roles c ON c.oid = m.member JOIN pg_catalog.pg_roles b ON b.oid = m.roleid
+                       WHERE c.rolname = $1 AND b.rolname = $2) AS member`,
+      [clone, base],
+    );
+    return out.rows[0]?.member === true;
+  }
+  const out = await client.query<{ missing: string }>(
+    `SELECT g.groname AS missing FROM pg_catalog.pg_group g
+      WHERE (SELECT usesysid FROM pg_catalog.pg_user WHERE usename = $2) = ANY(g.grolist)
+        AND NOT (SELECT usesysid FROM pg_catalog.pg_user WHERE usename = $1) = ANY(g.grolist)`,
+    [clone, base],
+  );
+  return (out.rowCount ?? 0) === 0;
 }
 
 function session(client: pg.Client, dialect: Dialect): DatabaseSession {
@@ -155,6 +196,9 @@ function session(client: pg.Client, dialect: Dialect): DatabaseSession {
     },
     async describeUser(username) {
       return dialect === 'postgres' ? postgresPowers(client, username) : redshiftPowers(client, username);
+    },
+    isCloneOf(clone, base) {
+      return isCloneOf(client, dialect, clone, base);
     },
     async userExists(username) {
       const out = await client.query('SELECT 1 FROM pg_catalog.pg_user WHERE usename = $1', [username]);

@@ -54,6 +54,12 @@ export interface DatabaseSession {
    * Optional: alternating-users rotation uses it to refuse to touch or clone an administrator.
    */
   describeUser?(username: string): Promise<UserPrivileges | undefined>;
+  /**
+   * Whether `clone` is the clone `createUserLike` made of `base` (PostgreSQL: a member of it;
+   * Redshift: in all its groups; DocumentDB: holds all its roles). Optional; alternating-users
+   * needs it, with `describeUser`, to change an existing user of a pair.
+   */
+  isCloneOf?(clone: string, base: string): Promise<boolean>;
   /** Ends the session; safe to call twice. */
   close(): Promise<void>;
 }

@@ -48,6 +48,11 @@ export const alternatingUsers: Strategy = Object.freeze({
   async setSecret(input: SetSecretInput): Promise<StepOutcome> {
     const { adapter, current, pending } = input;
     if (await adapter.canLogIn(pending)) return { outcome: 'skipped', detail: 'AWSPENDING already logs in' };
+    // Whoever may write the app secret must not get the master to re-password a user they cannot
+    // log in as: the pair's current user proves the secret is that user's.
+    if (!(await adapter.canLogIn(current))) {
+      throw input.fail(`the database rejects AWSCURRENT for user "${current.username}": alternating-users changes the other user of a pair only while the current one logs in`, false);
+    }
     const master = await input.readMaster();
     for (const user of [pending.username, current.username]) {
       if (user === master.username) throw input.fail(`the user "${user}" of the alternating pair is the master secret's own user: rotation never changes it`, false);
@@ -97,7 +102,9 @@ async function changeOrCreate(input: SetSecretInput, session: DatabaseSession, p
  * cannot tell (no `describeUser`) or all is well.
  */
 async function privilegeProblem(session: DatabaseSession, target: string, template: string): Promise<string | undefined> {
-  if (session.describeUser === undefined) return undefined;
+  if (session.describeUser === undefined || session.isCloneOf === undefined) {
+    return 'the database adapter cannot tell administrators or clones apart (describeUser, isCloneOf): alternating-users rotation needs both';
+  }
   const templatePowers = await session.describeUser(template);
   const targetPowers = await session.describeUser(target);
   for (const [user, powers] of [[template, templatePowers], [target, targetPowers]] as const) {
@@ -107,6 +114,13 @@ async function privilegeProblem(session: DatabaseSession, target: string, templa
   }
   const beyond = extraRoles(targetPowers, templatePowers);
   if (beyond.length > 0) return `user "${target}" holds admin roles that "${template}" does not (${beyond.join(', ')}): refusing to change its password`;
+  if (targetPowers !== undefined) {
+    // An existing user is changed only as the clone of the current user, or as the user the current one is a clone of.
+    const [clone, base] = target.endsWith(SUFFIX) ? [target, template] : [template, target];
+    if (!(await session.isCloneOf(clone, base))) {
+      return `user "${target}" exists but "${clone}" is not a clone of "${base}" made by credstage (PostgreSQL: a member of it; Redshift: in its groups; DocumentDB: with its roles): refusing to change another user's password`;
+    }
+  }
   return undefined;
 }
 

@@ -7,11 +7,13 @@ import type { RotationStrategyName } from '../types.js';
 /** Where this run's token stands among the secret's stages, read just now. */
 export type TokenStage = 'pending' | 'current' | 'lost';
 
-/** The password a user must have by the stages as they are now, and the stages it was read from. */
-export interface ExpectedPassword {
-  readonly password: string;
+/** The versions holding AWSCURRENT and AWSPENDING, read just now. */
+export interface StagesNow {
+  readonly current: DatabaseSecret | undefined;
+  /** Undefined when no version holds AWSPENDING, or the one holding it has no value. */
+  readonly pending: DatabaseSecret | undefined;
   /** `<AWSCURRENT holder>/<AWSPENDING holder>`: equal readings mean the stages did not move in between. */
-  readonly stagesSeen: string;
+  readonly seen: string;
 }
 
 /** What setSecret hands a strategy. */
@@ -25,11 +27,8 @@ export interface SetSecretInput {
   readMaster(): Promise<DatabaseSecret>;
   /** Reads the stages now (one DescribeSecret): does the token still hold AWSPENDING, or AWSCURRENT already? */
   tokenStage(): Promise<TokenStage>;
-  /**
-   * The password `username` must have now: that of the version holding AWSCURRENT when it names
-   * the user, else that of the one holding AWSPENDING; undefined when neither names the user.
-   */
-  expectedPassword(username: string): Promise<ExpectedPassword | undefined>;
+  /** The versions holding AWSCURRENT and AWSPENDING now (one DescribeSecret and their values). */
+  stagesNow(): Promise<StagesNow>;
   /** The error for a token that no longer holds AWSPENDING: RotationInProgressError when another version does. */
   lost(): Promise<Error>;
   /** Waits between looks at the database (the engine's clock). */

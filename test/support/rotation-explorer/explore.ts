@@ -46,9 +46,13 @@ export interface Scenario {
  * Without transactions (DocumentDB) a run checks the stages before its password change and after
  * it; a stall between the check and the change that outlasts a whole later rotation makes the
  * change stale, and the run's own check after it repairs it. The explorer lets such a window be
- * open only while that run lives, and only if the run itself closes it.
+ * open only while that run lives, for at most SELF_REPAIR_STEPS of its own calls. A run that dies
+ * inside its window leaves the lockout until the next rotation, which logs in with AWSPREVIOUS and
+ * heals it: the explorer then checks that it does, and counts the schedule in `residual`.
  */
 const SELF_REPAIR_GATE = 'db.setPassword(';
+/** How many of its own calls the run that opened the window may take to close it. */
+const SELF_REPAIR_STEPS = 8;
 
 export interface Violation {
   readonly scenario: string;
@@ -62,7 +66,22 @@ export interface Violation {
 export interface ExploreResult {
   readonly schedules: number;
   readonly steps: number;
+  /** Schedules whose runs moved AWSCURRENT (before any last run alone): a search that never rotates proves nothing. */
+  readonly completed: number;
+  /** Schedules that ended in DocumentDB's residual (a run died inside its repair window), healed by the next rotation. */
+  readonly residual: number;
   readonly violations: readonly Violation[];
+}
+
+interface ScheduleRun {
+  readonly decisions: Decision[];
+  readonly steps: number;
+  readonly problem: string | undefined;
+  readonly trace: string[];
+  /** AWSCURRENT moved while the runs ran. */
+  readonly rotated: boolean;
+  /** A run died inside its repair window and the next rotation healed the lockout (DocumentDB's residual). */
+  readonly residual?: boolean;
 }
 
 interface Decision {
@@ -150,7 +169,7 @@ export interface ExploreOptions {
 }
 
 /** Runs one schedule; returns its decisions and the first violation, if any. */
-async function runSchedule(scenario: Scenario, pick: Picker, options: ExploreOptions = {}): Promise<{ decisions: Decision[]; steps: number; problem: string | undefined; trace: string[] }> {
+async function runSchedule(scenario: Scenario, pick: Picker, options: ExploreOptions = {}): Promise<ScheduleRun> {
   const controller = new Controller({ settleQuietMs: options.settleQuietMs });
   const world = await (options.world ?? modelWorld)(scenario, controller);
   try {
@@ -161,7 +180,7 @@ async function runSchedule(scenario: Scenario, pick: Picker, options: ExploreOpt
   }
 }
 
-async function drive(scenario: Scenario, pick: Picker, controller: Controller, world: World): Promise<{ decisions: Decision[]; steps: number; problem: string | undefined; trace: string[] }> {
+async function drive(scenario: Scenario, pick: Picker, controller: Controller, world: World): Promise<ScheduleRun> {
   const { sm, secretId } = world;
   const tokens = new Map<string, string>();
   const tokenOf = (name: string): string => {
@@ -196,19 +215,34 @@ async function drive(scenario: Scenario, pick: Picker, controller: Controller, w
   let steps = 0;
   /** A run whose non-transactional change broke the invariant, until its own repair mends it. */
   let brokenBy: number | undefined;
-  const violation = (problem: string) => ({ decisions, steps, problem, trace: controller.trace });
+  /** Steps of `brokenBy` since it broke the invariant. */
+  let windowSteps = 0;
+  /** That run died inside its window (see SELF_REPAIR_GATE): only the next rotation heals. */
+  let residual = false;
+  const initialCurrent = (await stateOf(sm, secretId)).current?.versionId;
+  let rotated = false;
+  const violation = (problem: string): ScheduleRun => ({ decisions, steps, problem, trace: controller.trace, rotated });
 
   for (;;) {
     await controller.settle();
     const { current, pending, pendingHolders } = await stateOf(sm, secretId);
     const acceptsCurrent = current !== undefined && (await world.accepts(current));
     const acceptsPending = pending !== undefined && (await world.accepts(pending));
-    if (!acceptsCurrent && !acceptsPending) {
+    if (!acceptsCurrent && !acceptsPending && !residual) {
       const opensWindow = brokenBy === undefined && !scenario.transactional && last !== undefined && lastGate?.startsWith(SELF_REPAIR_GATE);
-      if (opensWindow) brokenBy = last;
-      const open = brokenBy !== undefined && controller.state(brokenBy) !== 'done' && controller.state(brokenBy) !== 'failed' && controller.state(brokenBy) !== 'crashed';
-      if (!open) return violation(`the database accepts neither AWSCURRENT (${current?.versionId}) nor AWSPENDING (${pending?.versionId ?? 'none'})`);
-    } else {
+      if (opensWindow) {
+        brokenBy = last;
+        windowSteps = 0;
+      }
+      const state = brokenBy === undefined ? undefined : controller.state(brokenBy);
+      if (state === 'crashed') {
+        // The documented residual: the run died between its late change and its repair.
+        residual = true;
+        controller.trace.push(`-- ${controller.name(brokenBy!)} died inside its repair window: from here on only the next rotation can heal`);
+      } else if (state === undefined || state === 'done' || state === 'failed' || windowSteps > SELF_REPAIR_STEPS) {
+        return violation(`the database accepts neither AWSCURRENT (${current?.versionId}) nor AWSPENDING (${pending?.versionId ?? 'none'})`);
+      }
+    } else if (acceptsCurrent || acceptsPending) {
       brokenBy = undefined;
     }
     if (pendingHolders > 1) return violation(`${pendingHolders} versions hold AWSPENDING`);
@@ -233,12 +267,14 @@ async function drive(scenario: Scenario, pick: Picker, controller: Controller, w
     decisions.push({ options: options.length, chosen });
     if (choice.crash) crashesLeft--;
     lastGate = controller.gateOf(choice.run);
+    if (choice.run === brokenBy) windowSteps++;
     controller.apply(choice);
     last = choice.crash ? undefined : choice.run;
   }
 
   // A rotation cut short is resumed, never restarted: one more run, alone, must finish it.
   const stopped = await stateOf(sm, secretId);
+  rotated = stopped.current?.versionId !== initialCurrent;
   if (stopped.pending !== undefined && stopped.pending.versionId !== stopped.current?.versionId) {
     controller.trace.push('-- every run stopped with a rotation pending: one more run at a time, alone, until one succeeds');
     let problem: unknown;
@@ -247,16 +283,28 @@ async function drive(scenario: Scenario, pick: Picker, controller: Controller, w
       problem = await rotateSecret(alone).then(() => undefined, (err: unknown) => err);
       if (problem === undefined || (problem as { retryable?: unknown }).retryable !== true) break;
     }
-    // A version that no run may finish (claimed from an older AWSCURRENT by a run that then died)
-    // can stay pending: harmless as long as AWSCURRENT logs in, which is checked next.
+    // Only a version that no run may finish (its error says how to start over) may stay pending:
+    // harmless as long as AWSCURRENT logs in, which is checked next.
+    if (problem !== undefined && !String((problem as Error).message).includes('to start over')) {
+      return violation(`no run alone could finish the pending rotation: ${(problem as Error).message}`);
+    }
     if (problem !== undefined) controller.trace.push(`-- the pending rotation stays: ${(problem as Error).message}`);
+  }
+  if (residual) {
+    controller.trace.push('-- the next rotation, alone, must heal it');
+    const healed = await rotateSecret({ secretId, client: sm, adapter: world.adapterFor(-1), strategy: scenario.strategy }).then(() => undefined, (err: unknown) => err);
+    if (healed !== undefined) return violation(`the next rotation could not heal the lockout a run left by dying inside its repair window: ${(healed as Error).message}`);
   }
   const { current, pendingHolders } = await stateOf(sm, secretId);
   if (current === undefined || !(await world.accepts(current))) {
     return violation('after every run stopped, AWSCURRENT does not log in');
   }
   if (pendingHolders > 1) return violation(`after every run stopped, ${pendingHolders} versions hold AWSPENDING`);
-  return { decisions, steps, problem: undefined, trace: controller.trace };
+  return { decisions, steps, problem: undefined, trace: controller.trace, rotated, residual };
+}
+
+function noProgress(scenario: Scenario): Violation {
+  return { scenario: scenario.name, problem: 'no schedule completed a rotation: the search proved nothing', choices: [], seed: undefined, trace: [] };
 }
 
 function violationOf(scenario: Scenario, run: Awaited<ReturnType<typeof runSchedule>>, seed: number | undefined): Violation {
@@ -271,17 +319,21 @@ export async function exploreSystematically(scenario: Scenario, maxDeviations: n
   let prefix: number[] = [];
   let schedules = 0;
   let steps = 0;
+  let completed = 0;
+  let residual = 0;
   while (schedules < limit) {
     const forced = prefix;
     const run = await runSchedule(scenario, (at) => forced[at] ?? 0, options);
     schedules++;
     steps += run.steps;
-    if (run.problem !== undefined) return { schedules, steps, violations: [violationOf(scenario, run, undefined)] };
+    if (run.rotated) completed++;
+    if (run.residual === true) residual++;
+    if (run.problem !== undefined) return { schedules, steps, completed, residual, violations: [violationOf(scenario, run, undefined)] };
     const next = nextPrefix(run.decisions, maxDeviations);
     if (next === undefined) break;
     prefix = next;
   }
-  return { schedules, steps, violations: [] };
+  return { schedules, steps, completed, residual, violations: completed > 0 ? [] : [noProgress(scenario)] };
 }
 
 /** The deepest decision with an untried option that keeps within the bound, and its new choice. */
@@ -316,6 +368,8 @@ function seeded(seed: number): () => number {
 /** `count` schedules from seeds `firstSeed`, `firstSeed + 1`, …; a death is tried at ~5 % of decisions. */
 export async function exploreRandomly(scenario: Scenario, count: number, firstSeed = 1, options: ExploreOptions = {}): Promise<ExploreResult> {
   let steps = 0;
+  let completed = 0;
+  let residual = 0;
   for (let i = 0; i < count; i++) {
     const seed = firstSeed + i;
     const random = seeded(seed);
@@ -325,9 +379,11 @@ export async function exploreRandomly(scenario: Scenario, count: number, firstSe
       return Math.floor(random() * alive);
     }, options);
     steps += run.steps;
-    if (run.problem !== undefined) return { schedules: i + 1, steps, violations: [violationOf(scenario, run, seed)] };
+    if (run.rotated) completed++;
+    if (run.residual === true) residual++;
+    if (run.problem !== undefined) return { schedules: i + 1, steps, completed, residual, violations: [violationOf(scenario, run, seed)] };
   }
-  return { schedules: count, steps, violations: [] };
+  return { schedules: count, steps, completed, residual, violations: completed > 0 || count === 0 ? [] : [noProgress(scenario)] };
 }
 
 /** Repeats one schedule by its choices (from a Violation). */

@@ -40,7 +40,13 @@ function gatedSession(session: DatabaseSession, gate: (label: string) => Promise
     },
     close: () => session.close(),
   };
-  const { setPasswordIf, describeUser } = session;
+  const { setPasswordIf, describeUser, isCloneOf } = session;
+  if (isCloneOf !== undefined) {
+    gated.isCloneOf = async (clone, base) => {
+      await gate(`db.isCloneOf(${clone})`);
+      return isCloneOf.call(session, clone, base);
+    };
+  }
   if (setPasswordIf !== undefined) {
     gated.setPasswordIf = async (username, password, confirm) => {
       await gate(`db.begin+alter(${username})`);

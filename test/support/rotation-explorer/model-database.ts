@@ -119,6 +119,11 @@ export class ModelDatabase {
         this.#users.set(username, { password, version: 0, superuser: false, roles: [...model.roles], lock: undefined });
         return 'created';
       },
+      isCloneOf: async (clone, base) => {
+        await gate(`db.isCloneOf(${clone})`);
+        const [c, b] = [this.#users.get(clone), this.#users.get(base)];
+        return c !== undefined && b !== undefined && b.roles.every((role) => c.roles.includes(role));
+      },
       describeUser: async (username) => {
         await gate(`db.describeUser(${username})`);
         const found = this.#users.get(username);

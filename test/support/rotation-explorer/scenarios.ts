@@ -12,6 +12,10 @@ const SHAPES: readonly Shape[] = [
     label: 'two runs sharing a token and a third with its own',
     runs: [{ name: 'A', token: 't1' }, { name: 'B', token: 't1' }, { name: 'C', token: 't2' }],
   },
+  {
+    label: 'two runs sharing a token, one of which may die, and a third with its own',
+    runs: [{ name: 'A', token: 't1', crashable: true }, { name: 'B', token: 't1' }, { name: 'C', token: 't2' }],
+  },
 ];
 
 const MODELS = [

@@ -17,7 +17,8 @@ describe('the rotation invariant over explored interleavings', () => {
       expect(violations.map(describeViolation)).toEqual([]);
       expect(systematic.schedules).toBeGreaterThan(1);
       const ms = Math.round(performance.now() - started);
-      console.log(`explored ${scenario.name}: ${systematic.schedules} systematic + ${random.schedules} random schedules, ${systematic.steps + random.steps} steps, ${ms} ms`);
+      const residual = systematic.residual + random.residual;
+      console.log(`explored ${scenario.name}: ${systematic.schedules} systematic + ${random.schedules} random schedules, ${systematic.steps + random.steps} steps, ${systematic.completed + random.completed} rotated, ${residual} in the residual window, ${ms} ms`);
     });
   }
 });

@@ -87,6 +87,11 @@ export class FakeDatabase {
         this.changes.push(username);
         return 'created';
       },
+      isCloneOf: async (clone, base) => {
+        mayManage(clone);
+        const [c, b] = [this.users.get(clone), this.users.get(base)];
+        return c !== undefined && b !== undefined && b.roles.every((role) => c.roles.includes(role));
+      },
       describeUser: async (username) => {
         mayManage(username);
         const user = this.users.get(username);

@@ -102,7 +102,8 @@ describe('rotateSecret, alternating users', () => {
   describe('never touches the master or an administrator', () => {
     /** Rotates a secret for `username` and expects a non-retryable setSecret refusal naming `expected`, with no database change. */
     async function expectRefusal(username: string, expected: string): Promise<void> {
-      await sm.send({ name: 'PutSecretValue', input: { SecretId: ID, SecretString: secretJson({ username, masterarn: masterArn }) } });
+      const password = db.users.get(username)!.password; // the secret is the current user's: it logs in
+      await sm.send({ name: 'PutSecretValue', input: { SecretId: ID, SecretString: secretJson({ username, password, masterarn: masterArn }) } });
 
       const err = (await rotate().catch((e: unknown) => e)) as RotationError;
 
@@ -130,6 +131,29 @@ describe('rotateSecret, alternating users', () => {
       db.addUser('ops', 'Ops-Pw-1', { admin: true });
 
       await expectRefusal('ops', 'user "ops" is an administrator (SUPERUSER)');
+    });
+
+    it("refuses to re-password an existing other user that is not the current user's clone", async () => {
+      db.addUser('ops', 'Ops-Pw-1', { roles: ['ops_rw'] }).addUser('ops_clone', 'Other-Pw-1', { roles: ['billing_rw'] });
+
+      await expectRefusal('ops', '"ops_clone" is not a clone of "ops"');
+    });
+
+    it('refuses an adapter that cannot describe users (no describeUser / isCloneOf), before changing anything', async () => {
+      const adapter = db.adapter();
+      const blind = {
+        ...adapter,
+        openSession: async (secret: Parameters<typeof adapter.openSession>[0]) => {
+          const { describeUser: _d, isCloneOf: _c, ...session } = await adapter.openSession(secret);
+          return session;
+        },
+      };
+
+      const err = (await rotateSecret({ secretId: ID, client: sm, adapter: blind, strategy: 'alternating-users' }).catch((e: unknown) => e)) as RotationError;
+
+      expect(err).toBeInstanceOf(RotationError);
+      expect(err.message).toContain('cannot tell administrators or clones apart');
+      expect(db.changes).toEqual([]);
     });
 
     it('refuses when the other user holds admin roles the current user does not', async () => {
