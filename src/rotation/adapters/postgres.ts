@@ -110,9 +110,10 @@ async function passwordClause(client: pg.Client, dialect: Dialect, password: str
 async function postgresPowers(client: pg.Client, username: string): Promise<UserPrivileges | undefined> {
   const out = await client.query<{ rolsuper: boolean; rolcreaterole: boolean; admins: string[] }>(
     `SELECT r.rolsuper, r.rolcreaterole,
-            ARRAY(SELECT a.rolname FROM pg_catalog.pg_roles a
+            -- a superuser counts as a member of every role: its own SUPERUSER says it all
+            CASE WHEN r.rolsuper THEN ARRAY[]::text[] ELSE ARRAY(SELECT a.rolname::text FROM pg_catalog.pg_roles a
                    WHERE a.oid <> r.oid AND (a.rolsuper OR a.rolcreaterole OR a.rolname = 'rds_superuser')
-                     AND pg_catalog.pg_has_role(r.oid, a.oid, 'MEMBER') ORDER BY a.rolname) AS admins
+                     AND pg_catalog.pg_has_role(r.oid, a.oid, 'MEMBER') ORDER BY a.rolname) END AS admins
        FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
     [username],
   );

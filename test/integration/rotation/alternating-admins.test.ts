@@ -3,19 +3,20 @@ import { rotateSecret } from '../../../src/rotation/index.js';
 import { asPostgresAdmin, awkwardPassword, createDbUser, createSecret, logsIn, masterSecretFor, secretFor, smClient, uniqueName } from './support.js';
 
 /**
- * Review of hard/rot (A5): alternating-users must not re-password an administrator. On
+ * alternating-users must not re-password an administrator (issue 10, A5; found by review). On
  * PostgreSQL a user is one when it can SET ROLE to a superuser (or CREATEROLE) role it is a
  * member of, not only when its own row says rolsuper.
  */
 const client = smClient();
 afterAll(() => client.destroy());
 
-describe('review: alternating-users and PostgreSQL administrators reached through role membership', () => {
+describe('alternating-users and PostgreSQL administrators, direct or through role membership', () => {
   it('refuses to re-password the other user of the pair when it is a member of a SUPERUSER role (it can SET ROLE to it)', async () => {
     const base = uniqueName('ops');
     const dba = uniqueName('dba');
     const clonePassword = awkwardPassword();
-    await createDbUser('postgres', base, awkwardPassword());
+    const basePassword = awkwardPassword();
+    await createDbUser('postgres', base, basePassword);
     await createDbUser('postgres', `${base}_clone`, clonePassword);
     await asPostgresAdmin(async (c) => {
       await c.query(`CREATE ROLE ${c.escapeIdentifier(dba)} NOLOGIN SUPERUSER`);
@@ -23,7 +24,7 @@ describe('review: alternating-users and PostgreSQL administrators reached throug
     });
     const master = await createSecret(client, uniqueName('rotation/pg-master'), masterSecretFor('postgres'));
     const secretId = uniqueName('rotation/pg');
-    await createSecret(client, secretId, { ...secretFor('postgres', base, 'unused'), masterarn: master.arn });
+    await createSecret(client, secretId, { ...secretFor('postgres', base, basePassword), masterarn: master.arn });
 
     const outcome = await rotateSecret({ secretId, client, strategy: 'alternating-users' }).then(
       () => 'rotated',
@@ -39,12 +40,13 @@ describe('review: alternating-users and PostgreSQL administrators reached throug
   it('refuses a direct SUPERUSER as the other user of the pair (control: the check itself works on a real server)', async () => {
     const base = uniqueName('ops');
     const clonePassword = awkwardPassword();
-    await createDbUser('postgres', base, awkwardPassword());
+    const basePassword = awkwardPassword();
+    await createDbUser('postgres', base, basePassword);
     await createDbUser('postgres', `${base}_clone`, clonePassword);
     await asPostgresAdmin((c) => c.query(`ALTER ROLE ${c.escapeIdentifier(`${base}_clone`)} SUPERUSER`));
     const master = await createSecret(client, uniqueName('rotation/pg-master'), masterSecretFor('postgres'));
     const secretId = uniqueName('rotation/pg');
-    await createSecret(client, secretId, { ...secretFor('postgres', base, 'unused'), masterarn: master.arn });
+    await createSecret(client, secretId, { ...secretFor('postgres', base, basePassword), masterarn: master.arn });
 
     const err = (await rotateSecret({ secretId, client, strategy: 'alternating-users' }).catch((e: unknown) => e)) as Error;
 
