@@ -2,6 +2,7 @@ import { MongoClient, type Document, type MongoClientOptions } from 'mongodb';
 import { isAuthenticationError } from '../../credentials/auth-errors.js';
 import type { DatabaseSecret } from '../../credentials/parse.js';
 import { mongoUrl } from '../../internal/mongo-url.js';
+import { warnOnPlaintext } from './plaintext-warning.js';
 import type { AdapterConnectOptions, DatabaseAdapter, DatabaseSession } from './types.js';
 
 /** MongoDB's Unauthorized: the server knows who you are and refuses the action. */
@@ -145,7 +146,9 @@ export function createDocumentDbAdapter(connect: AdapterConnectOptions): Databas
         await client.close().catch(() => undefined);
         throw err;
       }
-      return session(client);
+      if (adapterMongoSettings(secret, connect).options.tls === true) return session(client);
+      const why = `the updateUser/createUser carrying the new password goes to ${secret.host}:${secret.port} without TLS because the secret says "ssl": false (secret "${secret.secretId}")`;
+      return warnOnPlaintext(session(client), why, connect.onWarning);
     },
   };
 }

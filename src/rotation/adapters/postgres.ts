@@ -5,6 +5,7 @@ import type { DatabaseSecret } from '../../credentials/parse.js';
 import { prepareTls, sslModeFrom, tlsFor, type TlsChoice, type TlsPolicy } from '../../redshift/tls.js';
 import { tlsFailure } from '../../redshift/tls-errors.js';
 import { scramSha256Verifier } from './scram.js';
+import { warnOnPlaintext } from './plaintext-warning.js';
 import type { AdapterConnectOptions, DatabaseAdapter, DatabaseSession, UserPrivileges } from './types.js';
 
 /** duplicate_object: CREATE ROLE/USER of a name that exists. */
@@ -49,32 +50,15 @@ async function openClient(secret: DatabaseSecret, connect: AdapterConnectOptions
   }
 }
 
-/** Session methods that send a new password (`setPasswordIf` too, where a session has it). */
-const SENDS_A_PASSWORD = new Set(['setPassword', 'setPasswordIf', 'createUserLike']);
-
-/**
- * `session`, telling `onWarning` before each statement that carries a new password, when the
- * connection has no TLS (the engine reports the first one). The message names no secret.
- */
+/** `session`, warning before each password statement when the connection has no TLS (see `warnOnPlaintext`). */
 function warnOnPlaintextPasswords(
   session: DatabaseSession,
   secret: DatabaseSecret,
   tls: TlsChoice,
   onWarning: AdapterConnectOptions['onWarning'],
 ): DatabaseSession {
-  if (tls.ssl !== false || onWarning === undefined) return session;
-  const message =
-    `the statement setting the new password goes to ${secret.host}:${secret.port} without TLS because ${tls.decidedBy} ` +
-    `(secret "${secret.secretId}")`;
-  const wrapped: Record<string, unknown> = { ...session };
-  for (const [name, method] of Object.entries(session)) {
-    if (!SENDS_A_PASSWORD.has(name) || typeof method !== 'function') continue;
-    wrapped[name] = (...args: unknown[]): unknown => {
-      onWarning(message);
-      return (method as (...a: unknown[]) => unknown).apply(session, args);
-    };
-  }
-  return wrapped as unknown as DatabaseSession;
+  if (tls.ssl !== false) return session;
+  return warnOnPlaintext(session, `the statement setting the new password goes to ${secret.host}:${secret.port} without TLS because ${tls.decidedBy} (secret "${secret.secretId}")`, onWarning);
 }
 
 /** PostgreSQL 10: the first to store a SCRAM verifier given as the password as is (9.6 would take it for the password). */

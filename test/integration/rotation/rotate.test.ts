@@ -80,3 +80,22 @@ describe('rotation engine against moto, FerretDB and PostgreSQL', () => {
     });
   });
 });
+
+describe('DocumentDB rotation over plaintext ("ssl": false)', () => {
+  const client = smClient();
+  afterAll(() => client.destroy());
+
+  it.each(STRATEGIES)('%s: reports exactly one warning, on setSecret, that the new password went without TLS, naming no password', async (strategy) => {
+    const { secretId, password } = await rotatableSecret(client, 'mongo', strategy);
+    const reports: Array<{ step: string; warning?: string }> = [];
+
+    await rotateSecret({ secretId, client, strategy, onStep: (r) => reports.push(r) });
+
+    const warned = reports.filter((r) => r.warning !== undefined);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.step).toBe('setSecret');
+    expect(warned[0]!.warning).toMatch(/without TLS because the secret says "ssl": false/);
+    const current = await readStage(client, secretId, 'AWSCURRENT');
+    for (const secret of [password, current.value.password]) expect(JSON.stringify(reports)).not.toContain(secret);
+  });
+});
