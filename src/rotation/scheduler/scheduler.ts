@@ -225,7 +225,7 @@ export class RotationScheduler {
             clientRequestToken: token,
             strategy: tracked.config.strategy,
             signal: run.signal,
-            onStep: ({ step, durationMs }) => this.#emit({ type: 'step', secretId, clientRequestToken: token, step, durationMs }),
+            onStep: ({ step, durationMs, warning }) => this.#emit({ type: 'step', secretId, clientRequestToken: token, step, durationMs, ...(warning === undefined ? {} : { warning }) }),
           });
           finished = true;
         },

@@ -27,7 +27,7 @@ export type RotateFunction = (request: ScheduledRotationOptions & {
   clientRequestToken: string;
   strategy?: RotationStrategyName | undefined;
   signal: AbortSignal;
-  onStep?: (step: { step: string; durationMs: number }) => void;
+  onStep?: (step: { step: string; durationMs: number; warning?: string | undefined }) => void;
 }) => Promise<unknown>;
 
 /** An event from the scheduler, for structured logs. Never carries a secret value. */
@@ -39,6 +39,8 @@ export interface SchedulerEvent {
   dueAt?: Date | undefined;
   step?: string | undefined;
   durationMs?: number | undefined;
+  /** `step`: the engine's warning, e.g. a new password sent without TLS (never a secret). */
+  warning?: string | undefined;
   attempt?: number | undefined;
   reason?: string | undefined;
   error?: { code: string; message: string } | undefined;

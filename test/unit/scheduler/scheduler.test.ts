@@ -42,6 +42,23 @@ describe('RotationScheduler', () => {
   });
   afterEach(() => vi.useRealTimers());
 
+  it("passes on a step's warning (a new password sent without TLS) in its step event", async () => {
+    const { scheduler, events } = await setup({
+      wrap: (engine) => async (request) => {
+        request.onStep?.({ step: 'setSecret', durationMs: 3, warning: 'the statement setting the new password goes without TLS' });
+        return engine.rotate(request);
+      },
+    });
+    vi.setSystemTime(T0 + DAY);
+
+    await scheduler.tick();
+    await scheduler.idle();
+
+    expect(events.filter((e) => e.type === 'step')).toEqual([
+      expect.objectContaining({ step: 'setSecret', warning: 'the statement setting the new password goes without TLS' }),
+    ]);
+  });
+
   it('does not rotate before the due time and rotates once when it comes', async () => {
     const { scheduler, engine } = await setup();
     vi.setSystemTime(T0 + DAY - 1);
