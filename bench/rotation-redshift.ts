@@ -6,7 +6,7 @@ import pg from 'pg';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { runLoad } from '../src/demo/load.js';
 import { getRedshiftPool } from '../src/redshift/index.js';
-import { startMoto, startPostgres } from '../src/servers/index.js';
+import { startMoto, startPostgres } from '../tools/servers/index.js';
 import { AwsStyleRotator, newPassword } from '../test/support/aws-style-rotator.js';
 import type { RotationBenchOptions, RotationBenchRow } from './rotation.js';
 import { awsWrapperClientPerQuery, awsWrapperPool, loadAwsWrapper } from './support/aws-wrapper.js';

@@ -47,7 +47,7 @@ export function demoCommand(ctx: CliContext): Command {
     .option('--verbose', 'on failure, also print the cause')
     .action(async (options: DemoCommandOptions) => {
       const abort = new AbortController();
-      // Not `once`: the servers' own signal hook (src/servers/child.ts) kills them at once and
+      // Not `once`: the servers' own signal hook (tools/servers/child.ts) kills them at once and
       // re-raises the signal when it is the only listener left. Staying registered keeps the
       // first Ctrl-C a clean shutdown (exit 130); a second one falls through to that hook.
       const onSignal = (): void => {

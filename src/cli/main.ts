@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { findPackageRoot } from '../servers/package-root.js';
+import { findPackageRoot } from '../../tools/servers/package-root.js';
 import { EXIT, type CliContext } from './context.js';
 import { demoCommand } from './demo.js';
 import { getCommand } from './get.js';

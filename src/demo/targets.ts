@@ -37,7 +37,7 @@ async function createSecret(sm: SecretsManagerLike, name: string, value: Record<
  * scaling and failovers, so each client keeps logging in while the password rotates.
  */
 export async function redshiftTarget(sm: SecretsManagerLike, runId: string, concurrency: number): Promise<DemoTarget> {
-  const { startPostgres } = await import('../servers/postgres.js');
+  const { startPostgres } = await import('../../tools/servers/postgres.js');
   const pg = (await import('pg')).default;
   const { getRedshiftPool } = await import('../redshift/index.js');
   const { readOnceAtStartup, RefreshCurrentOnlyPool } = await import('./peers/postgres.js');
@@ -82,7 +82,7 @@ export async function redshiftTarget(sm: SecretsManagerLike, runId: string, conc
  * loopback) and three clients running inserts with unique ids and finds.
  */
 export async function documentDbTarget(sm: SecretsManagerLike, runId: string): Promise<DemoTarget> {
-  const { startFerretDb } = await import('../servers/ferretdb.js');
+  const { startFerretDb } = await import('../../tools/servers/ferretdb.js');
   const { MongoClient } = await import('mongodb');
   const { getDocumentDbClient } = await import('../documentdb/index.js');
   const { NaiveDocumentDbClient, CHURNING_POOL } = await import('./peers/documentdb.js');

@@ -21,7 +21,7 @@ import {
   SecretNotFoundError,
   ServiceUnavailableError,
 } from '../../../src/errors.js';
-import { freePort } from '../../../src/servers/free-port.js';
+import { freePort } from '../../../tools/servers/free-port.js';
 import { servers } from '../../support/servers.js';
 
 const PASSWORD = 'Pw:/?#%&=+read-path-secret';
