@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { findPackageRoot } from '../../tools/servers/package-root.js';
 import { EXIT, type CliContext } from './context.js';
 import { demoCommand } from './demo.js';
 import { getCommand } from './get.js';
 import { rotateCommand, type RotateCommandDeps } from './rotate.js';
 import { scheduleCommand } from './schedule.js';
+import { CREDSTAGE_VERSION } from './version.js';
 
 /** Dependencies of the commands, replaceable in tests. */
 export type CliDeps = RotateCommandDeps;
@@ -21,16 +19,6 @@ const COMMANDS: ReadonlyArray<(ctx: CliContext, deps: CliDeps) => Command> = [
   (ctx) => scheduleCommand(ctx),
   (ctx) => demoCommand(ctx),
 ];
-
-/** The version in credstage's package.json, found from this module's location (source or dist). */
-function packageVersion(): string {
-  try {
-    const manifest = JSON.parse(readFileSync(join(findPackageRoot(), 'package.json'), 'utf8')) as { version?: string };
-    return manifest.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Usage errors end in a CommanderError (exit code 2) instead of `process.exit`, on every command. */
 function applySettings(command: Command, ctx: CliContext): void {
@@ -56,7 +44,7 @@ function applySettings(command: Command, ctx: CliContext): void {
 export function createProgram(ctx: CliContext, deps: CliDeps = {}): Command {
   const program = new Command('credstage')
     .description('database credentials from AWS Secrets Manager: rotation and inspection')
-    .version(packageVersion(), '-V, --version', 'print the version of credstage');
+    .version(CREDSTAGE_VERSION, '-V, --version', 'print the version of credstage');
   for (const make of COMMANDS) program.addCommand(make(ctx, deps));
   applySettings(program, ctx);
   return program;
