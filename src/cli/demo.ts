@@ -62,7 +62,7 @@ export function demoCommand(ctx: CliContext): Command {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const { runDemo } = await import('../demo/run.js');
+        const { runDemo } = await import('../../tools/demo/run.js');
         const result = await runDemo({
           rotations: Math.floor(options.rotations),
           intervalMs: options.interval * 1000,
