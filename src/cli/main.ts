@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, type CliContext } from './context.js';
-import { demoCommand } from './demo.js';
 import { getCommand } from './get.js';
 import { rotateCommand, type RotateCommandDeps } from './rotate.js';
 import { scheduleCommand } from './schedule.js';
@@ -17,11 +16,18 @@ const COMMANDS: ReadonlyArray<(ctx: CliContext, deps: CliDeps) => Command> = [
   (ctx) => getCommand(ctx),
   (ctx, deps) => rotateCommand(ctx, deps),
   (ctx) => scheduleCommand(ctx),
-  (ctx) => demoCommand(ctx),
 ];
 
-/** Usage errors end in a CommanderError (exit code 2) instead of `process.exit`, on every command. */
-function applySettings(command: Command, ctx: CliContext): void {
+/**
+ * Usage errors end in a CommanderError (exit code 2) instead of `process.exit`, on `command` and
+ * every subcommand; output goes to `ctx`.
+ *
+ * @example
+ * ```ts
+ * applySettings(demoCommand(ctx), ctx);
+ * ```
+ */
+export function applySettings(command: Command, ctx: CliContext): void {
   command
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
@@ -60,7 +66,19 @@ export function createProgram(ctx: CliContext, deps: CliDeps = {}): Command {
  * ```
  */
 export async function runCli(argv: readonly string[], ctx: CliContext, deps: CliDeps = {}): Promise<number> {
-  const program = createProgram(ctx, deps);
+  return runProgram(createProgram(ctx, deps), argv, ctx);
+}
+
+/**
+ * Runs `program` (its settings applied: {@link applySettings}) with `argv` and resolves the exit
+ * code the command set, or 2 for bad usage. `credstage` and the dev-only demo (tools/demo) share it.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runProgram(createProgram(ctx), process.argv, ctx);
+ * ```
+ */
+export async function runProgram(program: Command, argv: readonly string[], ctx: CliContext): Promise<number> {
   try {
     await program.parseAsync([...argv]);
     return ctx.exitCode;
