@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
-import { AWSCURRENT, type VersionSelector } from './secret-version.js';
+import { AWSCURRENT, type VersionSelector } from '../secrets-manager/secret-version.js';
 
 /** What the cache stores a lookup under, and what it asks Secrets Manager for. */
 export interface Target {

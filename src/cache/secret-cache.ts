@@ -5,8 +5,8 @@ import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js
 import { emitSafely, type CacheEvent } from './events.js';
 import { resolveCacheConfig, retryDelays, type CacheConfig, type SecretCacheOptions } from './options.js';
 import { deepFreeze, keyOf, SEP, targetOf, type Target } from './keys.js';
-import type { SecretVersion, VersionSelector } from './secret-version.js';
-import { createSecretsManagerClient, SecretsManagerSource, type SecretsManagerLike, type SecretSource } from './source.js';
+import type { SecretVersion, VersionSelector } from '../secrets-manager/secret-version.js';
+import { createSecretsManagerClient, SecretsManagerSource, type SecretsManagerLike, type SecretSource } from '../secrets-manager/source.js';
 
 /**
  * True when Secrets Manager says the secret or the stage no longer exists (not found; deleted or

@@ -4,7 +4,7 @@ import { sleep, systemClock, type Clock } from '../internal/clock.js';
 import { emitSafely, type CacheEvent } from '../cache/events.js';
 import { checkNumber, resolveBackoff, retryDelays, type BackoffOptions } from '../cache/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
-import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../cache/secret-version.js';
+import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../secrets-manager/secret-version.js';
 import type { DatabaseSecret } from './parse.js';
 import { isAuthenticationError } from './auth-errors.js';
 import { untrustedPendingFields } from './pending-trust.js';

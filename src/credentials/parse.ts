@@ -1,6 +1,6 @@
 import { InvalidSecretFormatError } from '../errors.js';
 import { defineHidden, redactInstances } from '../internal/redact.js';
-import type { SecretVersion } from '../cache/secret-version.js';
+import type { SecretVersion } from '../secrets-manager/secret-version.js';
 
 /** The `engine` values credstage connects to. */
 export type DatabaseEngine = 'mongo' | 'redshift' | 'postgres';

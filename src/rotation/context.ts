@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidOptionError, InvalidSecretFormatError } from '../errors.js';
-import { createSecretsManagerClient, type SecretsManagerLike } from '../cache/source.js';
-import type { SecretVersion } from '../cache/secret-version.js';
+import { createSecretsManagerClient, type SecretsManagerLike } from '../secrets-manager/source.js';
+import type { SecretVersion } from '../secrets-manager/secret-version.js';
 import { parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../credentials/parse.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { checkNumber } from '../cache/options.js';

@@ -18,7 +18,7 @@
  *   finished first is noticed, not overwritten.
  */
 import { RotationInProgressError, InvalidSecretFormatError } from '../errors.js';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretVersion } from '../cache/secret-version.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretVersion } from '../secrets-manager/secret-version.js';
 import { parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../credentials/parse.js';
 import { adapterFor, parseForRotation, where, type StepContext, type StepOutcome } from './context.js';
 import { passwordProblem, passwordRequestFor } from './password-policy.js';

@@ -1,6 +1,6 @@
 import { InvalidOptionError, RotationError, RotationInProgressError } from '../errors.js';
 import { checkNumber } from '../cache/options.js';
-import { AWSCURRENT, AWSPENDING } from '../cache/secret-version.js';
+import { AWSCURRENT, AWSPENDING } from '../secrets-manager/secret-version.js';
 import type { Clock } from '../internal/clock.js';
 import { checkToken, clientFor, newToken, resolveEngineConfig, type StepContext } from './context.js';
 import { isLeftover, STEP_FUNCTIONS } from './protocol.js';

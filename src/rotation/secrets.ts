@@ -5,8 +5,8 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { fromSdkError, SecretNotFoundError } from '../errors.js';
-import { SecretsManagerSource, type SecretsManagerLike } from '../cache/source.js';
-import { AWSCURRENT, type SecretVersion } from '../cache/secret-version.js';
+import { SecretsManagerSource, type SecretsManagerLike } from '../secrets-manager/source.js';
+import { AWSCURRENT, type SecretVersion } from '../secrets-manager/secret-version.js';
 import type { RandomPasswordRequest } from './password-policy.js';
 
 /** A secret's rotation-relevant metadata from one DescribeSecret. */

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import type { ConnectionOptions } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { SecretVersion } from '../../../src/cache/secret-version.js';
+import { SecretVersion } from '../../../src/secrets-manager/secret-version.js';
 import { parseRedshiftSecret, type RedshiftSecret } from '../../../src/credentials/parse.js';
 import { InvalidOptionError, TlsError } from '../../../src/errors.js';
 import { prepareTls, sslModeFrom, tlsFor, type SslMode } from '../../../src/redshift/tls.js';
