@@ -10,8 +10,8 @@ export type { SecretCacheOptions, BackoffOptions, CacheConfig } from './cache/op
 export type { CacheEvent, CacheEventType, LoginEvent } from './cache/events.js';
 export { SecretVersion, AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './secrets-manager/secret-version.js';
 export type { VersionSelector, SecretVersionMetadata } from './secrets-manager/secret-version.js';
-export { createSecretsManagerClient } from './secrets-manager/source.js';
-export type { SecretsManagerLike } from './secrets-manager/source.js';
+export { createSecretsManagerClient } from './secrets-manager/client.js';
+export type { SecretsManagerLike } from './secrets-manager/client.js';
 export { DbCredentials } from './credentials/db-credentials.js';
 export type { DbCredentialsOptions } from './credentials/db-credentials.js';
 export { parseDocumentDbSecret, parseRedshiftSecret, MAX_SECRET_BYTES } from './credentials/parse.js';

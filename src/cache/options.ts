@@ -2,7 +2,7 @@ import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager
 import { InvalidOptionError } from '../errors.js';
 import { systemClock, type Clock, type RandomSource } from '../internal/clock.js';
 import type { CacheEvent } from './events.js';
-import type { SecretsManagerLike } from '../secrets-manager/source.js';
+import type { SecretsManagerLike } from '../secrets-manager/client.js';
 
 /** Jittered exponential backoff between attempts after a transient failure. */
 export interface BackoffOptions {

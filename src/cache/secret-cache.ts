@@ -6,7 +6,8 @@ import { emitSafely, type CacheEvent } from './events.js';
 import { resolveCacheConfig, retryDelays, type CacheConfig, type SecretCacheOptions } from './options.js';
 import { deepFreeze, keyOf, SEP, targetOf, type Target } from './keys.js';
 import type { SecretVersion, VersionSelector } from '../secrets-manager/secret-version.js';
-import { createSecretsManagerClient, SecretsManagerSource, type SecretsManagerLike, type SecretSource } from '../secrets-manager/source.js';
+import { SecretsManagerSource, type SecretSource } from '../secrets-manager/source.js';
+import { createSecretsManagerClient, type SecretsManagerLike } from '../secrets-manager/client.js';
 
 /**
  * True when Secrets Manager says the secret or the stage no longer exists (not found; deleted or

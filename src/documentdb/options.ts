@@ -6,7 +6,7 @@ import { systemClock, type Clock, type RandomSource } from '../internal/clock.js
 import { mongoUrl } from '../internal/mongo-url.js';
 import { checkNumber } from '../cache/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
-import type { SecretsManagerLike } from '../secrets-manager/source.js';
+import type { SecretsManagerLike } from '../secrets-manager/client.js';
 import type { DocumentDbSecret } from '../credentials/parse.js';
 import type { DocumentDbClientEvent } from './events.js';
 import { checkMongoOverrides, mergeMongoOptions } from './mongo-overrides.js';

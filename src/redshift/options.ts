@@ -2,7 +2,7 @@ import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager
 import type { ClientConfig, PoolConfig } from 'pg';
 import { checkNumber } from '../cache/options.js';
 import { SecretCache } from '../cache/secret-cache.js';
-import type { SecretsManagerLike } from '../secrets-manager/source.js';
+import type { SecretsManagerLike } from '../secrets-manager/client.js';
 import { DbCredentials } from '../credentials/db-credentials.js';
 import { parseRedshiftSecret, type RedshiftSecret } from '../credentials/parse.js';
 import { InvalidOptionError } from '../errors.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidOptionError, InvalidSecretFormatError } from '../errors.js';
-import { createSecretsManagerClient, type SecretsManagerLike } from '../secrets-manager/source.js';
+import { createSecretsManagerClient, type SecretsManagerLike } from '../secrets-manager/client.js';
 import type { SecretVersion } from '../secrets-manager/secret-version.js';
 import { parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../credentials/parse.js';
 import { systemClock, type Clock } from '../internal/clock.js';

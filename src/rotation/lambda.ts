@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
 import { AWSCURRENT, AWSPENDING } from '../secrets-manager/secret-version.js';
-import type { SecretsManagerLike } from '../secrets-manager/source.js';
+import type { SecretsManagerLike } from '../secrets-manager/client.js';
 import { checkToken, clientFor, resolveEngineConfig, where, type EngineConfig, type StepContext, type StepOutcome } from './context.js';
 import { STEP_FUNCTIONS } from './protocol.js';
 import { runTimedStep } from './run-step.js';

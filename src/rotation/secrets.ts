@@ -5,7 +5,8 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { fromSdkError, SecretNotFoundError } from '../errors.js';
-import { SecretsManagerSource, type SecretsManagerLike } from '../secrets-manager/source.js';
+import { SecretsManagerSource } from '../secrets-manager/source.js';
+import type { SecretsManagerLike } from '../secrets-manager/client.js';
 import { AWSCURRENT, type SecretVersion } from '../secrets-manager/secret-version.js';
 import type { RandomPasswordRequest } from './password-policy.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerLike } from '../../src/secrets-manager/source.js';
+import type { SecretsManagerLike } from '../../src/secrets-manager/client.js';
 import { sleep } from '../../src/internal/clock.js';
 import { runRotationStep } from '../../src/rotation/lambda.js';
 import { ROTATION_STEPS } from '../../src/rotation/types.js';

@@ -4,7 +4,7 @@
  */
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
-import type { SecretsManagerLike } from '../../src/secrets-manager/source.js';
+import type { SecretsManagerLike } from '../../src/secrets-manager/client.js';
 
 /** One client under load: a name, one operation, and how to close it. */
 export interface DemoClient {

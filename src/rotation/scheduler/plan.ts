@@ -1,7 +1,7 @@
 import { DescribeSecretCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { v5 as uuidv5 } from 'uuid';
 import { fromSdkError, InvalidOptionError, ServiceUnavailableError } from '../../errors.js';
-import type { SecretsManagerLike } from '../../secrets-manager/source.js';
+import type { SecretsManagerLike } from '../../secrets-manager/client.js';
 import { parseSchedule, scheduleFromRotationRules, type RotationSchedule } from './schedule.js';
 
 /** A fixed namespace for rotation tokens: every replica derives the same token for the same due time. */

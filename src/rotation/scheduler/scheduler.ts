@@ -4,7 +4,7 @@ import { isRetryableError, RotationInProgressError } from '../../errors.js';
 import type { Clock, RandomSource } from '../../internal/clock.js';
 import { retryDelays, type BackoffOptions } from '../../cache/options.js';
 import { emitSafely } from '../../cache/events.js';
-import { createSecretsManagerClient, type SecretsManagerLike } from '../../secrets-manager/source.js';
+import { createSecretsManagerClient, type SecretsManagerLike } from '../../secrets-manager/client.js';
 import { resolveSchedulerOptions } from './options.js';
 import { planSecret, readSecretState, type SecretPlan } from './plan.js';
 import type { RotationSchedule } from './schedule.js';

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SecretCache } from '../../../src/cache/secret-cache.js';
-import { createSecretsManagerClient } from '../../../src/secrets-manager/source.js';
+import { createSecretsManagerClient } from '../../../src/secrets-manager/client.js';
 import { parseDocumentDbSecret } from '../../../src/credentials/parse.js';
 import {
   CredstageError,

@@ -4,7 +4,7 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
-import type { SecretsManagerLike } from '../../../src/secrets-manager/source.js';
+import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import { isAuthenticationError } from '../../../src/credentials/auth-errors.js';
 
 /**
