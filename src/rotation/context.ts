@@ -8,7 +8,7 @@ import { checkNumber } from '../cache/options.js';
 import { loadAdapter } from './adapters/load.js';
 import type { AdapterConnectOptions, DatabaseAdapter } from './adapters/types.js';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.js';
-import type { SecretsApi } from './secrets.js';
+import type { SecretsApi } from '../secrets-manager/secrets-api.js';
 import { KnownSecrets } from './step-errors.js';
 import { strategyNamed } from './strategies/index.js';
 import type { Strategy } from './strategies/types.js';

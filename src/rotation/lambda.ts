@@ -4,7 +4,7 @@ import type { SecretsManagerLike } from '../secrets-manager/client.js';
 import { checkToken, clientFor, resolveEngineConfig, where, type EngineConfig, type StepContext, type StepOutcome } from './context.js';
 import { STEP_FUNCTIONS } from './protocol.js';
 import { runTimedStep } from './run-step.js';
-import { SecretsApi, stagesOf } from './secrets.js';
+import { SecretsApi, stagesOf } from '../secrets-manager/secrets-api.js';
 import { KnownSecrets, stepFailure } from './step-errors.js';
 import { ROTATION_STEPS, type RotationEvent, type RotationStepName, type RotationStepOptions, type StepReport } from './types.js';
 

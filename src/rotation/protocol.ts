@@ -22,7 +22,7 @@ import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretVersion } from '../secr
 import { parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../credentials/parse.js';
 import { adapterFor, parseForRotation, where, type StepContext, type StepOutcome } from './context.js';
 import { passwordProblem, passwordRequestFor } from './password-policy.js';
-import { holderOf, stagesOf, type SecretState } from './secrets.js';
+import { holderOf, stagesOf, type SecretState } from '../secrets-manager/secrets-api.js';
 import { stepFailure } from './step-errors.js';
 import { sleepOn } from '../internal/clock.js';
 import type { StagesNow, TokenStage } from './strategies/types.js';

@@ -5,7 +5,7 @@ import type { Clock } from '../internal/clock.js';
 import { checkToken, clientFor, newToken, resolveEngineConfig, type StepContext } from './context.js';
 import { isLeftover, STEP_FUNCTIONS } from './protocol.js';
 import { runTimedStep } from './run-step.js';
-import { holderOf, SecretsApi, stagesOf } from './secrets.js';
+import { holderOf, SecretsApi, stagesOf } from '../secrets-manager/secrets-api.js';
 import { KnownSecrets, toStepError } from './step-errors.js';
 import { ROTATION_STEPS, type RotateSecretOptions, type RotationResult, type StepReport } from './types.js';
 

@@ -3,12 +3,12 @@ import {
   GetRandomPasswordCommand,
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
+  type GetRandomPasswordRequest,
 } from '@aws-sdk/client-secrets-manager';
 import { fromSdkError, SecretNotFoundError } from '../errors.js';
-import { SecretsManagerSource } from '../secrets-manager/source.js';
-import type { SecretsManagerLike } from '../secrets-manager/client.js';
-import { AWSCURRENT, type SecretVersion } from '../secrets-manager/secret-version.js';
-import type { RandomPasswordRequest } from './password-policy.js';
+import { SecretsManagerSource } from './source.js';
+import type { SecretsManagerLike } from './client.js';
+import { AWSCURRENT, type SecretVersion } from './secret-version.js';
 
 /** A secret's rotation-relevant metadata from one DescribeSecret. */
 export interface SecretState {
@@ -30,7 +30,8 @@ export function stagesOf(state: SecretState, versionId: string): readonly string
 }
 
 /**
- * The Secrets Manager calls of a rotation, for one secret. Every error is mapped to a typed
+ * The Secrets Manager calls of a rotation (DescribeSecret, GetSecretValue by version,
+ * PutSecretValue, UpdateSecretVersionStage, GetRandomPassword), for one secret. Every error is mapped to a typed
  * credstage error; every read names the version or stage explicitly.
  */
 export class SecretsApi {
@@ -90,7 +91,7 @@ export class SecretsApi {
     await this.#send(new UpdateSecretVersionStageCommand(input), { versionStage: stage });
   }
 
-  async randomPassword(request: RandomPasswordRequest): Promise<unknown> {
+  async randomPassword(request: GetRandomPasswordRequest): Promise<unknown> {
     const out = await this.#send(new GetRandomPasswordCommand({ ...request }), {});
     return out?.RandomPassword;
   }
