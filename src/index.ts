@@ -6,7 +6,8 @@
 export { SecretCache } from './cache/secret-cache.js';
 export type { CacheStats } from './cache/secret-cache.js';
 export { CACHE_DEFAULTS } from './cache/options.js';
-export type { SecretCacheOptions, BackoffOptions, CacheConfig } from './cache/options.js';
+export type { SecretCacheOptions, CacheConfig } from './cache/options.js';
+export type { BackoffOptions } from './internal/backoff.js';
 export type { CacheEvent, CacheEventType, LoginEvent } from './cache/events.js';
 export { SecretVersion, AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './secrets-manager/secret-version.js';
 export type { VersionSelector, SecretVersionMetadata } from './secrets-manager/secret-version.js';

@@ -54,13 +54,3 @@ export interface LoginEvent {
   /** The driver's error code (SQLSTATE, MongoDB code) or a Node error code, when the login failed. */
   errorCode?: string | undefined;
 }
-
-/** Calls `listener` and swallows what it throws: a broken listener must not break the caller. */
-export function emitSafely<E>(listener: ((event: E) => void) | undefined, event: E): void {
-  if (listener === undefined) return;
-  try {
-    listener(event);
-  } catch {
-    // A listener's failure is its own; the caller keeps going.
-  }
-}

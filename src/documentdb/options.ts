@@ -4,7 +4,7 @@ import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { InvalidOptionError } from '../errors.js';
 import { systemClock, type Clock, type RandomSource } from '../internal/clock.js';
 import { mongoUrl } from '../internal/mongo-url.js';
-import { checkNumber } from '../cache/options.js';
+import { checkNumber } from '../internal/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
 import type { SecretsManagerLike } from '../secrets-manager/client.js';
 import type { DocumentDbSecret } from '../credentials/parse.js';

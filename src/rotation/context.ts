@@ -4,7 +4,7 @@ import { createSecretsManagerClient, type SecretsManagerLike } from '../secrets-
 import type { SecretVersion } from '../secrets-manager/secret-version.js';
 import { parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../credentials/parse.js';
 import { systemClock, type Clock } from '../internal/clock.js';
-import { checkNumber } from '../cache/options.js';
+import { checkNumber } from '../internal/options.js';
 import { loadAdapter } from './adapters/load.js';
 import type { AdapterConnectOptions, DatabaseAdapter } from './adapters/types.js';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.js';

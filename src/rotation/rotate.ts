@@ -1,5 +1,5 @@
 import { InvalidOptionError, RotationError, RotationInProgressError } from '../errors.js';
-import { checkNumber } from '../cache/options.js';
+import { checkNumber } from '../internal/options.js';
 import { AWSCURRENT, AWSPENDING } from '../secrets-manager/secret-version.js';
 import type { Clock } from '../internal/clock.js';
 import { checkToken, clientFor, newToken, resolveEngineConfig, type StepContext } from './context.js';
