@@ -63,7 +63,8 @@ class ParsedDatabaseSecret {
 redactInstances(ParsedDatabaseSecret, ['password']);
 Object.defineProperty(ParsedDatabaseSecret, 'name', { value: 'DatabaseSecret' });
 
-interface EngineRules {
+/** How the secrets one kind of connection reads look: which `engine` values it takes and the defaults of the fields. */
+interface SecretFormat {
   readonly label: string;
   /** `engine` values (lower case) → engine. A Map: a secret's text must never reach Object.prototype. */
   readonly engines: ReadonlyMap<string, DatabaseEngine>;
@@ -73,7 +74,7 @@ interface EngineRules {
   readonly defaultSsl: boolean;
 }
 
-const DOCUMENTDB: EngineRules = {
+const DOCUMENTDB: SecretFormat = {
   label: 'DocumentDB',
   engines: new Map<string, DatabaseEngine>([
     ['mongo', 'mongo'],
@@ -87,7 +88,7 @@ const DOCUMENTDB: EngineRules = {
   defaultSsl: true,
 };
 
-const REDSHIFT: EngineRules = {
+const REDSHIFT: SecretFormat = {
   label: 'Redshift',
   engines: new Map<string, DatabaseEngine>([
     ['redshift', 'redshift'],
@@ -173,7 +174,7 @@ function readJson(version: SecretVersion, secretId: string): Record<string, unkn
   return json as Record<string, unknown>;
 }
 
-function parseWith(rules: EngineRules, version: SecretVersion, secretId: string): DatabaseSecret {
+function parseWith(rules: SecretFormat, version: SecretVersion, secretId: string): DatabaseSecret {
   const read: FieldReader = new FieldReader(version, secretId, readJson(version, secretId));
   const engineName = read.optionalString('engine');
   const engine = engineName === undefined ? rules.fallbackEngine : rules.engines.get(engineName.toLowerCase());

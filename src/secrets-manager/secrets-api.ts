@@ -11,7 +11,7 @@ import type { SecretsManagerLike } from './client.js';
 import { AWSCURRENT, type SecretVersion } from './secret-version.js';
 
 /** A secret's rotation-relevant metadata from one DescribeSecret. */
-export interface SecretState {
+export interface DescribedSecret {
   readonly arn: string | undefined;
   readonly rotationEnabled: boolean;
   /** Versions that carry at least one stage label (DescribeSecret lists only those). */
@@ -19,13 +19,13 @@ export interface SecretState {
 }
 
 /** The version holding `stage`, if any. */
-export function holderOf(state: SecretState, stage: string): string | undefined {
+export function holderOf(state: DescribedSecret, stage: string): string | undefined {
   for (const [versionId, stages] of state.versionIdsToStages) if (stages.includes(stage)) return versionId;
   return undefined;
 }
 
 /** The stages of `versionId` (empty when it has none or does not exist). */
-export function stagesOf(state: SecretState, versionId: string): readonly string[] {
+export function stagesOf(state: DescribedSecret, versionId: string): readonly string[] {
   return state.versionIdsToStages.get(versionId) ?? [];
 }
 
@@ -46,7 +46,7 @@ export class SecretsApi {
     this.#source = new SecretsManagerSource(client);
   }
 
-  async describe(): Promise<SecretState> {
+  async describe(): Promise<DescribedSecret> {
     const out = await this.#send(new DescribeSecretCommand({ SecretId: this.secretId }), {});
     const map = new Map<string, readonly string[]>();
     for (const [versionId, stages] of Object.entries((out?.VersionIdsToStages ?? {}) as Record<string, string[]>)) {
