@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { InvalidOptionError, InvalidSecretFormatError } from '../errors.js';
 import { createSecretsManagerClient, type SecretsManagerLike } from '../secrets-manager/client.js';
 import type { SecretVersion } from '../secrets-manager/secret-version.js';
-import { parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../credentials/parse.js';
+import { engineNamed, parseRedshiftSecret, parseSecretOf, type DatabaseSecret } from '../credentials/parse.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { checkNumber } from '../internal/options.js';
 import { loadAdapter } from './adapters/load.js';
@@ -98,9 +98,6 @@ export function newToken(): string {
   return randomUUID();
 }
 
-const DOCUMENTDB_ENGINES = new Set(['mongo', 'docdb', 'documentdb']);
-const PG_ENGINES = new Set(['redshift', 'postgres', 'postgresql']);
-
 /**
  * Parses a version of the rotated secret (or its master secret) with the parser its `engine`
  * field names, and remembers its password so no error can carry it.
@@ -112,11 +109,8 @@ export function parseForRotation(ctx: StepContext, version: SecretVersion, secre
   } catch {
     return parseRedshiftSecret(version, secretId); // throws the parser's own "is not valid JSON"
   }
-  const name = typeof engine === 'string' ? engine.toLowerCase() : undefined;
-  let secret: DatabaseSecret;
-  if (name !== undefined && DOCUMENTDB_ENGINES.has(name)) secret = parseDocumentDbSecret(version, secretId);
-  else if (name !== undefined && PG_ENGINES.has(name)) secret = parseRedshiftSecret(version, secretId);
-  else {
+  const named = engineNamed(engine);
+  if (named === undefined) {
     throw new InvalidSecretFormatError({
       secretId,
       versionId: version.versionId,
@@ -124,6 +118,7 @@ export function parseForRotation(ctx: StepContext, version: SecretVersion, secre
       problem: 'must name the database to rotate: mongo, redshift or postgres',
     });
   }
+  const secret = parseSecretOf(named, version, secretId);
   ctx.secrets.add(secret.password);
   return secret;
 }

@@ -19,7 +19,7 @@
  */
 import { RotationInProgressError, InvalidSecretFormatError } from '../errors.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretVersion } from '../secrets-manager/secret-version.js';
-import { parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../credentials/parse.js';
+import { parseSecretOf, type DatabaseSecret } from '../credentials/parse.js';
 import { adapterFor, parseForRotation, where, type StepContext, type StepOutcome } from './context.js';
 import { passwordProblem, passwordRequestFor } from './password-policy.js';
 import { holderOf, stagesOf, type DescribedSecret } from '../secrets-manager/secrets-api.js';
@@ -256,7 +256,7 @@ async function readPrevious(ctx: StepContext, state: DescribedSecret): Promise<D
 async function readMaster(ctx: StepContext, w: Where, current: DatabaseSecret): Promise<DatabaseSecret> {
   const masterId = current.masterarn as string;
   const version = await ctx.sm.readCurrentOf(masterId);
-  const master = current.engine === 'mongo' ? parseDocumentDbSecret(version, masterId) : parseRedshiftSecret(version, masterId);
+  const master = parseSecretOf(current.engine, version, masterId);
   ctx.secrets.add(master.password);
   if (master.host !== current.host || master.port !== current.port) {
     throw stepFailure(w, `the master secret names ${master.host}:${master.port} but the secret names ${current.host}:${current.port}`, false);
