@@ -1,7 +1,10 @@
 import { InvalidOptionError } from '../errors.js';
 import { AWSCURRENT, AWSPENDING } from '../secrets-manager/secret-version.js';
 import type { SecretsManagerLike } from '../secrets-manager/client.js';
-import { checkToken, clientFor, resolveEngineConfig, where, type EngineConfig, type StepContext, type StepOutcome } from './context.js';
+import { checkToken } from './token.js';
+import type { StepOutcome } from './step-outcome.js';
+import { where, type StepContext } from './step-context.js';
+import { clientFor, resolveEngineConfig, type EngineConfig } from './engine-config.js';
 import { STEP_FUNCTIONS } from './protocol.js';
 import { runTimedStep } from './run-step.js';
 import { SecretsApi, stagesOf } from '../secrets-manager/secrets-api.js';

@@ -20,7 +20,9 @@
 import { RotationInProgressError, InvalidSecretFormatError } from '../errors.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretVersion } from '../secrets-manager/secret-version.js';
 import { parseSecretOf, type DatabaseSecret } from '../credentials/parse.js';
-import { adapterFor, parseForRotation, where, type StepContext, type StepOutcome } from './context.js';
+import { adapterFor, parseForRotation } from './step-inputs.js';
+import type { StepOutcome } from './step-outcome.js';
+import { where, type StepContext } from './step-context.js';
 import { passwordProblem, passwordRequestFor } from './password-policy.js';
 import { holderOf, stagesOf, type DescribedSecret } from '../secrets-manager/secrets-api.js';
 import { stepFailure } from './step-errors.js';

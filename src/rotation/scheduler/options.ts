@@ -3,7 +3,7 @@ import { systemClock, type Clock, type RandomSource } from '../../internal/clock
 import { resolveBackoff, type BackoffOptions } from '../../internal/backoff.js';
 import { checkNumber } from '../../internal/options.js';
 import type { SecretsManagerLike } from '../../secrets-manager/client.js';
-import { resolveEngineConfig } from '../context.js';
+import { resolveEngineConfig } from '../engine-config.js';
 import { passwordRequestFor, type PasswordPolicy } from '../password-policy.js';
 import { configuredSchedule } from './plan.js';
 import { parseWindow, type RotationSchedule } from './schedule.js';
