@@ -8,7 +8,7 @@ import { parseRedshiftSecret, type RedshiftSecret } from '../credentials/parse.j
 import { InvalidOptionError } from '../errors.js';
 import { emitSafely } from '../internal/emit.js';
 import type { RedshiftEvent } from './events.js';
-import { prepareTls, type RedshiftTlsOption, type TlsPolicy } from './tls.js';
+import { prepareTls, type RedshiftTlsOption, type TlsPolicy } from '../credentials/pg-tls.js';
 
 /** Settings the secret owns: the factory refuses them in `poolConfig` / `connectionConfig`. */
 const OWNED_BY_SECRET = {

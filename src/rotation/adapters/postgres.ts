@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { isAuthenticationError } from '../../credentials/auth-errors.js';
 import type { DatabaseSecret } from '../../credentials/parse.js';
-import { prepareTls, sslModeFrom, tlsFor, type TlsChoice, type TlsPolicy } from '../../redshift/tls.js';
-import { tlsFailure } from '../../redshift/tls-errors.js';
+import { prepareTls, sslModeFrom, tlsFor, type TlsChoice, type TlsPolicy } from '../../credentials/pg-tls.js';
+import { tlsFailure } from '../../credentials/pg-tls-errors.js';
 import { scramSha256Verifier } from './scram.js';
 import type { AdapterConnectOptions, DatabaseAdapter, DatabaseSession, UserPrivileges } from './types.js';
 
