@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+// The CLI's --version is fixed at build time (src/cli/version.ts), so dist/ never looks for its package.json.
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig([
   {
@@ -23,5 +27,8 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+    define: { __CREDSTAGE_VERSION__: JSON.stringify(version) },
+    // Folds the defined version's check, so the unbuilt-source fallback is not in the bundle.
+    minifySyntax: true,
   },
 ]);

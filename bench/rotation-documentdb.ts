@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MongoClient, type Collection } from 'mongodb';
-import { runLoad } from '../src/demo/load.js';
+import { runLoad } from '../tools/demo/load.js';
 import { getDocumentDbClient, type DocumentDbClient } from '../src/documentdb/index.js';
-import { startFerretDb, startMoto } from '../src/servers/index.js';
+import { startFerretDb, startMoto } from '../tools/servers/index.js';
 import { AwsStyleRotator, newPassword } from '../test/support/aws-style-rotator.js';
 import {
   CHURNING_POOL,

@@ -4,13 +4,13 @@
  */
 import pg from 'pg';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { runLoad } from '../src/demo/load.js';
+import { runLoad } from '../tools/demo/load.js';
 import { getRedshiftPool } from '../src/redshift/index.js';
-import { startMoto, startPostgres } from '../src/servers/index.js';
+import { startMoto, startPostgres } from '../tools/servers/index.js';
 import { AwsStyleRotator, newPassword } from '../test/support/aws-style-rotator.js';
 import type { RotationBenchOptions, RotationBenchRow } from './rotation.js';
 import { awsWrapperClientPerQuery, awsWrapperPool, loadAwsWrapper } from './support/aws-wrapper.js';
-import { readOnceAtStartup, RefreshCurrentOnlyPool, type Queryable } from '../src/demo/peers/postgres.js';
+import { readOnceAtStartup, RefreshCurrentOnlyPool, type Queryable } from '../tools/demo/peers/postgres.js';
 import { recording, rowFrom, type Sample } from './support/rotation-stats.js';
 import { runRotationSchedule } from './support/rotation-schedule.js';
 

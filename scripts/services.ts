@@ -5,8 +5,8 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAllServers } from '../src/servers/index.js';
-import { findPackageRoot } from '../src/servers/package-root.js';
+import { startAllServers } from '../tools/servers/index.js';
+import { findPackageRoot } from '../tools/servers/package-root.js';
 
 const started = performance.now();
 console.log('starting moto, PostgreSQL and FerretDB (the first run may build FerretDB: ~2 min)...');

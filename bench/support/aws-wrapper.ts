@@ -5,7 +5,7 @@
  * `CREDSTAGE_AWS_WRAPPER_PG` may name another specifier or path of its `pg` entry point.
  */
 import type { QueryResult } from 'pg';
-import type { Queryable } from '../../src/demo/peers/postgres.js';
+import type { Queryable } from '../../tools/demo/peers/postgres.js';
 
 export const AWS_WRAPPER_INSTALL = 'npm install --save-dev aws-advanced-nodejs-wrapper@2.0.1';
 

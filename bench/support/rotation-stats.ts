@@ -1,5 +1,5 @@
 /** Sampling and table helpers shared by the rotation benchmarks (redshift, documentdb). */
-import { percentile } from '../../src/demo/load.js';
+import { percentile } from '../../tools/demo/load.js';
 import type { RotationBenchRow } from '../rotation.js';
 
 /** One operation of the load: when it started (ms since the bench's t0), how long it took, whether it worked. */

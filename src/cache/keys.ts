@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
-import { AWSCURRENT, type VersionSelector } from './secret-version.js';
+import { AWSCURRENT, type VersionSelector } from '../secrets-manager/secret-version.js';
 
 /** What the cache stores a lookup under, and what it asks Secrets Manager for. */
 export interface Target {
@@ -33,13 +33,4 @@ export function targetOf(secretId: string, opts: VersionSelector | undefined): T
   const key = keyOf(secretId, opts);
   const selector = opts?.versionId !== undefined ? { versionId: opts.versionId } : { versionStage: opts?.versionStage ?? AWSCURRENT };
   return { key, secretId, selector };
-}
-
-/** Freezes a parsed JSON value and everything in it, so callers sharing it cannot change it. */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -1,18 +1,10 @@
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { InvalidOptionError } from '../errors.js';
+import { resolveBackoff, type BackoffOptions } from '../internal/backoff.js';
+import { checkFunction, checkNumber } from '../internal/options.js';
 import { systemClock, type Clock, type RandomSource } from '../internal/clock.js';
 import type { CacheEvent } from './events.js';
-import type { SecretsManagerLike } from './source.js';
-
-/** Jittered exponential backoff between attempts after a transient failure. */
-export interface BackoffOptions {
-  /** Delay before the first retry. Default 200 ms. */
-  baseMs?: number;
-  /** Growth per attempt. Default 2. */
-  factor?: number;
-  /** Ceiling of one delay (before jitter, which multiplies by U[1, 2)). Default 20,000 ms. */
-  maxMs?: number;
-}
+import type { SecretsManagerLike } from '../secrets-manager/client.js';
 
 /** Options of {@link SecretCache}. Every field is optional; defaults are documented per field. */
 export interface SecretCacheOptions {
@@ -71,36 +63,6 @@ export const CACHE_DEFAULTS = Object.freeze({
   maxAttempts: 3,
   backoff: Object.freeze({ baseMs: 200, factor: 2, maxMs: 20_000 }),
 });
-
-/** Throws InvalidOptionError naming `name` unless `value` is a finite number within [min, max]. */
-export function checkNumber(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new InvalidOptionError(name, `must be a number from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}`);
-  }
-  return value;
-}
-
-function checkFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') throw new InvalidOptionError(name, 'must be a function');
-  return value;
-}
-
-/**
- * Resolves a backoff option over `defaults`, checking each field; errors name `${name}.field`.
- */
-export function resolveBackoff(name: string, given: BackoffOptions | undefined, defaults: Required<BackoffOptions>): Readonly<Required<BackoffOptions>> {
-  const b = { ...defaults, ...given };
-  return Object.freeze({
-    baseMs: checkNumber(`${name}.baseMs`, b.baseMs, 0),
-    factor: checkNumber(`${name}.factor`, b.factor, 1, 100),
-    maxMs: checkNumber(`${name}.maxMs`, b.maxMs, 0),
-  });
-}
-
-/** p-retry's delay options for a backoff: exponential, capped, jittered by U[1, 2). */
-export function retryDelays(backoff: Readonly<Required<BackoffOptions>>): { minTimeout: number; factor: number; maxTimeout: number; randomize: true } {
-  return { minTimeout: backoff.baseMs, factor: backoff.factor, maxTimeout: backoff.maxMs, randomize: true };
-}
 
 /** Checks the options and resolves the defaults once. */
 export function resolveCacheConfig(options: SecretCacheOptions): CacheConfig {

@@ -2,11 +2,15 @@ import { LRUCache } from 'lru-cache';
 import pRetry from 'p-retry';
 import { ClosedError, fromSdkError, InvalidRequestError, InvalidSecretFormatError, SecretNotFoundError } from '../errors.js';
 import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js';
-import { emitSafely, type CacheEvent } from './events.js';
-import { resolveCacheConfig, retryDelays, type CacheConfig, type SecretCacheOptions } from './options.js';
-import { deepFreeze, keyOf, SEP, targetOf, type Target } from './keys.js';
-import type { SecretVersion, VersionSelector } from './secret-version.js';
-import { createSecretsManagerClient, SecretsManagerSource, type SecretsManagerLike, type SecretSource } from './source.js';
+import type { CacheEvent } from './events.js';
+import { emitSafely } from '../internal/emit.js';
+import { resolveCacheConfig, type CacheConfig, type SecretCacheOptions } from './options.js';
+import { retryDelays } from '../internal/backoff.js';
+import { keyOf, SEP, targetOf, type Target } from './keys.js';
+import { deepFreeze } from '../internal/deep-freeze.js';
+import type { SecretVersion, VersionSelector } from '../secrets-manager/secret-version.js';
+import { SecretsManagerSource, type SecretSource } from '../secrets-manager/source.js';
+import { createSecretsManagerClient, type SecretsManagerLike } from '../secrets-manager/client.js';
 
 /**
  * True when Secrets Manager says the secret or the stage no longer exists (not found; deleted or

@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { findPackageRoot } from '../servers/package-root.js';
 import { EXIT, type CliContext } from './context.js';
-import { demoCommand } from './demo.js';
 import { getCommand } from './get.js';
 import { rotateCommand, type RotateCommandDeps } from './rotate.js';
 import { scheduleCommand } from './schedule.js';
+import { CREDSTAGE_VERSION } from './version.js';
 
 /** Dependencies of the commands, replaceable in tests. */
 export type CliDeps = RotateCommandDeps;
@@ -19,21 +16,18 @@ const COMMANDS: ReadonlyArray<(ctx: CliContext, deps: CliDeps) => Command> = [
   (ctx) => getCommand(ctx),
   (ctx, deps) => rotateCommand(ctx, deps),
   (ctx) => scheduleCommand(ctx),
-  (ctx) => demoCommand(ctx),
 ];
 
-/** The version in credstage's package.json, found from this module's location (source or dist). */
-function packageVersion(): string {
-  try {
-    const manifest = JSON.parse(readFileSync(join(findPackageRoot(), 'package.json'), 'utf8')) as { version?: string };
-    return manifest.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** Usage errors end in a CommanderError (exit code 2) instead of `process.exit`, on every command. */
-function applySettings(command: Command, ctx: CliContext): void {
+/**
+ * Usage errors end in a CommanderError (exit code 2) instead of `process.exit`, on `command` and
+ * every subcommand; output goes to `ctx`.
+ *
+ * @example
+ * ```ts
+ * applySettings(demoCommand(ctx), ctx);
+ * ```
+ */
+export function applySettings(command: Command, ctx: CliContext): void {
   command
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
@@ -56,7 +50,7 @@ function applySettings(command: Command, ctx: CliContext): void {
 export function createProgram(ctx: CliContext, deps: CliDeps = {}): Command {
   const program = new Command('credstage')
     .description('database credentials from AWS Secrets Manager: rotation and inspection')
-    .version(packageVersion(), '-V, --version', 'print the version of credstage');
+    .version(CREDSTAGE_VERSION, '-V, --version', 'print the version of credstage');
   for (const make of COMMANDS) program.addCommand(make(ctx, deps));
   applySettings(program, ctx);
   return program;
@@ -72,7 +66,19 @@ export function createProgram(ctx: CliContext, deps: CliDeps = {}): Command {
  * ```
  */
 export async function runCli(argv: readonly string[], ctx: CliContext, deps: CliDeps = {}): Promise<number> {
-  const program = createProgram(ctx, deps);
+  return runProgram(createProgram(ctx, deps), argv, ctx);
+}
+
+/**
+ * Runs `program` (its settings applied: {@link applySettings}) with `argv` and resolves the exit
+ * code the command set, or 2 for bad usage. `credstage` and the dev-only demo (tools/demo) share it.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runProgram(createProgram(ctx), process.argv, ctx);
+ * ```
+ */
+export async function runProgram(program: Command, argv: readonly string[], ctx: CliContext): Promise<number> {
   try {
     await program.parseAsync([...argv]);
     return ctx.exitCode;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { checkNumber } from '../cache/options.js';
+import { checkNumber } from '../internal/options.js';
 import { InvalidOptionError } from '../errors.js';
 import { checkScheduledRotationOptions, checkScheduledSecrets, isPlainObject, MAX_TIMER_MS, refuseUnknownKeys } from '../rotation/scheduler/options.js';
 import { RotationScheduler, type ScheduledRotationOptions, type ScheduledSecret, type SchedulerEvent } from '../rotation/scheduler/scheduler.js';

@@ -1,10 +1,12 @@
 import pRetry from 'p-retry';
 import { AuthenticationRejectedError, CredstageError, InvalidOptionError, SecretNotFoundError } from '../errors.js';
 import { sleep, systemClock, type Clock } from '../internal/clock.js';
-import { emitSafely, type CacheEvent } from '../cache/events.js';
-import { checkNumber, resolveBackoff, retryDelays, type BackoffOptions } from '../cache/options.js';
+import type { CacheEvent } from '../cache/events.js';
+import { emitSafely } from '../internal/emit.js';
+import { resolveBackoff, retryDelays, type BackoffOptions } from '../internal/backoff.js';
+import { checkNumber } from '../internal/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
-import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../cache/secret-version.js';
+import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../secrets-manager/secret-version.js';
 import type { DatabaseSecret } from './parse.js';
 import { isAuthenticationError } from './auth-errors.js';
 import { untrustedPendingFields } from './pending-trust.js';

@@ -1,9 +1,28 @@
 import { InvalidSecretFormatError } from '../errors.js';
 import { defineHidden, redactInstances } from '../internal/redact.js';
-import type { SecretVersion } from '../cache/secret-version.js';
+import type { SecretVersion } from '../secrets-manager/secret-version.js';
 
 /** The `engine` values credstage connects to. */
 export type DatabaseEngine = 'mongo' | 'redshift' | 'postgres';
+
+/**
+ * Every `engine` value (lower case) a secret may carry, and the engine it names: the one table of
+ * engine names, read by the parsers and the rotation engine. A Map: a secret's text must never
+ * reach Object.prototype.
+ */
+const ENGINE_NAMES: ReadonlyMap<string, DatabaseEngine> = new Map<string, DatabaseEngine>([
+  ['mongo', 'mongo'],
+  ['docdb', 'mongo'],
+  ['documentdb', 'mongo'],
+  ['redshift', 'redshift'],
+  ['postgres', 'postgres'],
+  ['postgresql', 'postgres'],
+]);
+
+/** The engine a secret's `engine` field names (in any case), or undefined when it names none credstage knows. */
+export function engineNamed(name: unknown): DatabaseEngine | undefined {
+  return typeof name === 'string' ? ENGINE_NAMES.get(name.toLowerCase()) : undefined;
+}
 
 /**
  * The largest SecretString Secrets Manager stores, in bytes; a larger value is refused as an
@@ -63,23 +82,17 @@ class ParsedDatabaseSecret {
 redactInstances(ParsedDatabaseSecret, ['password']);
 Object.defineProperty(ParsedDatabaseSecret, 'name', { value: 'DatabaseSecret' });
 
-interface EngineRules {
+/** How the secrets one kind of connection reads look: the defaults of their fields (FORMAT_OF: which engines it reads). */
+interface SecretFormat {
   readonly label: string;
-  /** `engine` values (lower case) → engine. A Map: a secret's text must never reach Object.prototype. */
-  readonly engines: ReadonlyMap<string, DatabaseEngine>;
   readonly fallbackEngine: DatabaseEngine;
   readonly defaultPort: (engine: DatabaseEngine) => number;
   readonly defaultDbname: (engine: DatabaseEngine) => string | undefined;
   readonly defaultSsl: boolean;
 }
 
-const DOCUMENTDB: EngineRules = {
+const DOCUMENTDB: SecretFormat = {
   label: 'DocumentDB',
-  engines: new Map<string, DatabaseEngine>([
-    ['mongo', 'mongo'],
-    ['docdb', 'mongo'],
-    ['documentdb', 'mongo'],
-  ]),
   fallbackEngine: 'mongo',
   defaultPort: () => 27017,
   defaultDbname: () => undefined,
@@ -87,19 +100,22 @@ const DOCUMENTDB: EngineRules = {
   defaultSsl: true,
 };
 
-const REDSHIFT: EngineRules = {
+const REDSHIFT: SecretFormat = {
   label: 'Redshift',
-  engines: new Map<string, DatabaseEngine>([
-    ['redshift', 'redshift'],
-    ['postgres', 'postgres'],
-    ['postgresql', 'postgres'],
-  ]),
   fallbackEngine: 'redshift',
   defaultPort: (engine) => (engine === 'postgres' ? 5432 : 5439),
   defaultDbname: (engine) => (engine === 'postgres' ? 'postgres' : 'dev'),
   // Most console-made secrets have no "ssl" field; their password must not travel in clear.
   defaultSsl: true,
 };
+
+/** Which connection's format reads the secrets of each engine. */
+const FORMAT_OF: Readonly<Record<DatabaseEngine, SecretFormat>> = { mongo: DOCUMENTDB, redshift: REDSHIFT, postgres: REDSHIFT };
+
+/** The `engine` values a format takes, in the table's order (for error messages). */
+function engineNamesOf(format: SecretFormat): string[] {
+  return [...ENGINE_NAMES].filter(([, engine]) => FORMAT_OF[engine] === format).map(([name]) => name);
+}
 
 class FieldReader {
   constructor(
@@ -173,13 +189,14 @@ function readJson(version: SecretVersion, secretId: string): Record<string, unkn
   return json as Record<string, unknown>;
 }
 
-function parseWith(rules: EngineRules, version: SecretVersion, secretId: string): DatabaseSecret {
+function parseWith(rules: SecretFormat, version: SecretVersion, secretId: string): DatabaseSecret {
   const read: FieldReader = new FieldReader(version, secretId, readJson(version, secretId));
   const engineName = read.optionalString('engine');
-  const engine = engineName === undefined ? rules.fallbackEngine : rules.engines.get(engineName.toLowerCase());
-  if (engine === undefined) {
-    read.fail('engine', `names an engine a ${rules.label} connection cannot use (expected ${[...rules.engines.keys()].join(', ')})`);
+  const named = engineName === undefined ? rules.fallbackEngine : engineNamed(engineName);
+  if (named === undefined || FORMAT_OF[named] !== rules) {
+    read.fail('engine', `names an engine a ${rules.label} connection cannot use (expected ${engineNamesOf(rules).join(', ')})`);
   }
+  const engine: DatabaseEngine = named;
   const fields = {
     secretId,
     versionId: version.versionId,
@@ -220,4 +237,18 @@ export function parseDocumentDbSecret(version: SecretVersion, secretId = version
  */
 export function parseRedshiftSecret(version: SecretVersion, secretId = version.name): RedshiftSecret {
   return parseWith(REDSHIFT, version, secretId) as RedshiftSecret;
+}
+
+/**
+ * Validates a secret of `engine` with the rules of the connection that reads it: DocumentDB's for
+ * `mongo`, Redshift's for `redshift` and `postgres` (a secret without an `engine` field is read as
+ * that connection's default engine).
+ *
+ * @example
+ * ```ts
+ * const master = parseSecretOf(current.engine, await cache.getSecretVersion(current.masterarn));
+ * ```
+ */
+export function parseSecretOf(engine: DatabaseEngine, version: SecretVersion, secretId = version.name): DatabaseSecret {
+  return parseWith(FORMAT_OF[engine], version, secretId);
 }

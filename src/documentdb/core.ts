@@ -1,6 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { ClosedError } from '../errors.js';
-import { emitSafely, type CacheEvent } from '../cache/events.js';
+import type { CacheEvent } from '../cache/events.js';
+import { emitSafely } from '../internal/emit.js';
 import type { DbCredentials } from '../credentials/db-credentials.js';
 import type { DocumentDbSecret } from '../credentials/parse.js';
 import { sleep } from '../internal/clock.js';

@@ -1,6 +1,7 @@
-import type { CacheEvent, LoginEvent } from '../cache/events.js';
+import type { CacheEvent } from '../cache/events.js';
+import type { LoginEvent } from '../credentials/login-event.js';
 
-export type { LoginEvent } from '../cache/events.js';
+export type { LoginEvent } from '../credentials/login-event.js';
 
 /**
  * The client moved to a new MongoClient. `reason` is `auth-failure` when the database rejected

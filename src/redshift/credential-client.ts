@@ -3,8 +3,8 @@ import type { ClientConfig } from 'pg';
 import { isAuthenticationError } from '../credentials/auth-errors.js';
 import type { RedshiftSecret } from '../credentials/parse.js';
 import type { Setup } from './options.js';
-import { tlsFor } from './tls.js';
-import { tlsFailure } from './tls-errors.js';
+import { tlsFor } from '../credentials/pg-tls.js';
+import { tlsFailure } from '../credentials/pg-tls-errors.js';
 
 /** Rejected logins → the secret version they used, so recovery knows which version failed. */
 const rejectedWith = new WeakMap<object, RedshiftSecret>();

@@ -1,6 +1,7 @@
-import type { CacheEvent, LoginEvent } from '../cache/events.js';
+import type { CacheEvent } from '../cache/events.js';
+import type { LoginEvent } from '../credentials/login-event.js';
 
-export type { LoginEvent } from '../cache/events.js';
+export type { LoginEvent } from '../credentials/login-event.js';
 
 /**
  * What `credstage/redshift` reports to `onEvent`: every login, plus the cache and

@@ -1,14 +1,14 @@
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { ClientConfig, PoolConfig } from 'pg';
-import { checkNumber } from '../cache/options.js';
+import { checkNumber } from '../internal/options.js';
 import { SecretCache } from '../cache/secret-cache.js';
-import type { SecretsManagerLike } from '../cache/source.js';
+import type { SecretsManagerLike } from '../secrets-manager/client.js';
 import { DbCredentials } from '../credentials/db-credentials.js';
 import { parseRedshiftSecret, type RedshiftSecret } from '../credentials/parse.js';
 import { InvalidOptionError } from '../errors.js';
-import { emitSafely } from '../cache/events.js';
+import { emitSafely } from '../internal/emit.js';
 import type { RedshiftEvent } from './events.js';
-import { prepareTls, type RedshiftTlsOption, type TlsPolicy } from './tls.js';
+import { prepareTls, type RedshiftTlsOption, type TlsPolicy } from '../credentials/pg-tls.js';
 
 /** Settings the secret owns: the factory refuses them in `poolConfig` / `connectionConfig`. */
 const OWNED_BY_SECRET = {

@@ -1,10 +1,13 @@
 import { InvalidOptionError } from '../errors.js';
-import { AWSCURRENT, AWSPENDING } from '../cache/secret-version.js';
-import type { SecretsManagerLike } from '../cache/source.js';
-import { checkToken, clientFor, resolveEngineConfig, where, type EngineConfig, type StepContext, type StepOutcome } from './context.js';
+import { AWSCURRENT, AWSPENDING } from '../secrets-manager/secret-version.js';
+import type { SecretsManagerLike } from '../secrets-manager/client.js';
+import { checkToken } from './token.js';
+import type { StepOutcome } from './step-outcome.js';
+import { where, type StepContext } from './step-context.js';
+import { clientFor, resolveEngineConfig, type EngineConfig } from './engine-config.js';
 import { STEP_FUNCTIONS } from './protocol.js';
 import { runTimedStep } from './run-step.js';
-import { SecretsApi, stagesOf } from './secrets.js';
+import { SecretsApi, stagesOf } from '../secrets-manager/secrets-api.js';
 import { KnownSecrets, stepFailure } from './step-errors.js';
 import { ROTATION_STEPS, type RotationEvent, type RotationStepName, type RotationStepOptions, type StepReport } from './types.js';
 

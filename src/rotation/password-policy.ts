@@ -30,7 +30,8 @@ export interface RandomPasswordRequest {
   readonly RequireEachIncludedType: true;
 }
 
-interface EngineRules {
+/** What one database engine accepts as a password. */
+interface EnginePasswordRules {
   readonly label: string;
   readonly minLength: number;
   readonly maxLength: number;
@@ -40,7 +41,7 @@ interface EngineRules {
   readonly allowSpace: boolean;
 }
 
-const REDSHIFT: EngineRules = {
+const REDSHIFT: EnginePasswordRules = {
   label: 'Redshift',
   minLength: 8,
   maxLength: 64,
@@ -57,7 +58,7 @@ const REDSHIFT: EngineRules = {
  * ENGINE_PASSWORD_RULES.redshift.maxLength; // 64
  * ```
  */
-export const ENGINE_PASSWORD_RULES: Readonly<Record<DatabaseEngine, EngineRules>> = Object.freeze({
+export const ENGINE_PASSWORD_RULES: Readonly<Record<DatabaseEngine, EnginePasswordRules>> = Object.freeze({
   mongo: { label: 'DocumentDB', minLength: 8, maxLength: 100, exclude: `/@"'\\`, require: [], allowSpace: true },
   redshift: REDSHIFT,
   postgres: { label: 'PostgreSQL', minLength: 8, maxLength: 1024, exclude: '', require: [], allowSpace: true },

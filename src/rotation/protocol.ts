@@ -18,11 +18,13 @@
  *   finished first is noticed, not overwritten.
  */
 import { RotationInProgressError, InvalidSecretFormatError } from '../errors.js';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretVersion } from '../cache/secret-version.js';
-import { parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../credentials/parse.js';
-import { adapterFor, parseForRotation, where, type StepContext, type StepOutcome } from './context.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretVersion } from '../secrets-manager/secret-version.js';
+import { parseSecretOf, type DatabaseSecret } from '../credentials/parse.js';
+import { adapterFor, parseForRotation } from './step-inputs.js';
+import type { StepOutcome } from './step-outcome.js';
+import { where, type StepContext } from './step-context.js';
 import { passwordProblem, passwordRequestFor } from './password-policy.js';
-import { holderOf, stagesOf, type SecretState } from './secrets.js';
+import { holderOf, stagesOf, type DescribedSecret } from '../secrets-manager/secrets-api.js';
 import { stepFailure } from './step-errors.js';
 import { sleepOn } from '../internal/clock.js';
 import type { StagesNow, TokenStage } from './strategies/types.js';
@@ -33,14 +35,14 @@ type Where = ReturnType<typeof where>;
 /** How to get past an AWSPENDING that no run may finish. */
 const START_OVER = ' (to start over, remove the AWSPENDING label from that version: UpdateSecretVersionStage with RemoveFromVersionId)';
 
-const alreadyCurrent = (ctx: StepContext, state: SecretState): StepOutcome => ({
+const alreadyCurrent = (ctx: StepContext, state: DescribedSecret): StepOutcome => ({
   outcome: 'skipped',
   detail: `version ${ctx.token} is already AWSCURRENT`,
   oldVersionId: holderOf(state, AWSPREVIOUS),
 });
 
 /** Throws unless the token holds AWSPENDING: RotationInProgressError when another version does. */
-function requirePending(ctx: StepContext, w: Where, state: SecretState): void {
+function requirePending(ctx: StepContext, w: Where, state: DescribedSecret): void {
   if (stagesOf(state, ctx.token).includes(AWSPENDING)) return;
   const holder = holderOf(state, AWSPENDING);
   if (holder !== undefined && holder !== holderOf(state, AWSCURRENT)) {
@@ -65,7 +67,7 @@ async function requireVersion(ctx: StepContext, w: Where, versionId: string | un
 export const CREATED_STAGE = 'credstage-created';
 
 /** createSecret: a new AWSPENDING version under the token, with a new password from GetRandomPassword. */
-export async function createSecret(ctx: StepContext, described?: SecretState): Promise<StepOutcome> {
+export async function createSecret(ctx: StepContext, described?: DescribedSecret): Promise<StepOutcome> {
   const w = where(ctx, 'createSecret');
   const state = described ?? (await ctx.sm.describe());
   const stages = stagesOf(state, ctx.token);
@@ -139,7 +141,7 @@ export function isLeftover(pendingStages: readonly string[], pending: SecretVers
   return p !== undefined && c !== undefined && p < c;
 }
 
-async function leftoverPending(ctx: StepContext, state: SecretState, pendingId: string, currentId: string | undefined): Promise<boolean> {
+async function leftoverPending(ctx: StepContext, state: DescribedSecret, pendingId: string, currentId: string | undefined): Promise<boolean> {
   if (isLeftover(stagesOf(state, pendingId), undefined, undefined)) return true;
   const current = currentId === undefined ? undefined : await ctx.sm.readVersion(currentId);
   return isLeftover([], await ctx.sm.readVersion(pendingId), current);
@@ -182,7 +184,7 @@ async function requireHolder(ctx: StepContext, w: Where): Promise<void> {
 }
 
 /** setSecret: makes the database accept AWSPENDING (the strategy's job), after the guards. */
-export async function setSecret(ctx: StepContext, described?: SecretState): Promise<StepOutcome> {
+export async function setSecret(ctx: StepContext, described?: DescribedSecret): Promise<StepOutcome> {
   const w = where(ctx, 'setSecret');
   const state = described ?? (await ctx.sm.describe());
   if (stagesOf(state, ctx.token).includes(AWSCURRENT)) return alreadyCurrent(ctx, state);
@@ -224,7 +226,7 @@ export async function setSecret(ctx: StepContext, described?: SecretState): Prom
   });
 }
 
-function tokenStage(ctx: StepContext, state: SecretState): TokenStage {
+function tokenStage(ctx: StepContext, state: DescribedSecret): TokenStage {
   const stages = stagesOf(state, ctx.token);
   if (stages.includes(AWSCURRENT)) return 'current';
   return stages.includes(AWSPENDING) ? 'pending' : 'lost';
@@ -242,7 +244,7 @@ async function stagesNow(ctx: StepContext): Promise<StagesNow> {
   return { current: await read(currentId), pending: await read(pendingId), seen: `${currentId}/${pendingId}` };
 }
 
-async function readPrevious(ctx: StepContext, state: SecretState): Promise<DatabaseSecret | undefined> {
+async function readPrevious(ctx: StepContext, state: DescribedSecret): Promise<DatabaseSecret | undefined> {
   const id = holderOf(state, AWSPREVIOUS);
   const version = id === undefined ? undefined : await ctx.sm.readVersion(id);
   try {
@@ -256,7 +258,7 @@ async function readPrevious(ctx: StepContext, state: SecretState): Promise<Datab
 async function readMaster(ctx: StepContext, w: Where, current: DatabaseSecret): Promise<DatabaseSecret> {
   const masterId = current.masterarn as string;
   const version = await ctx.sm.readCurrentOf(masterId);
-  const master = current.engine === 'mongo' ? parseDocumentDbSecret(version, masterId) : parseRedshiftSecret(version, masterId);
+  const master = parseSecretOf(current.engine, version, masterId);
   ctx.secrets.add(master.password);
   if (master.host !== current.host || master.port !== current.port) {
     throw stepFailure(w, `the master secret names ${master.host}:${master.port} but the secret names ${current.host}:${current.port}`, false);
@@ -265,7 +267,7 @@ async function readMaster(ctx: StepContext, w: Where, current: DatabaseSecret): 
 }
 
 /** testSecret: AWSPENDING logs in and runs a real query. */
-export async function testSecret(ctx: StepContext, described?: SecretState): Promise<StepOutcome> {
+export async function testSecret(ctx: StepContext, described?: DescribedSecret): Promise<StepOutcome> {
   const w = where(ctx, 'testSecret');
   const state = described ?? (await ctx.sm.describe());
   if (stagesOf(state, ctx.token).includes(AWSCURRENT)) return alreadyCurrent(ctx, state);
@@ -285,7 +287,7 @@ export async function testSecret(ctx: StepContext, described?: SecretState): Pro
  * for a version built from an older AWSCURRENT. (Removing the label here once let a stalled
  * finish take it from a later run's claim.)
  */
-export async function finishSecret(ctx: StepContext, described?: SecretState): Promise<StepOutcome> {
+export async function finishSecret(ctx: StepContext, described?: DescribedSecret): Promise<StepOutcome> {
   const w = where(ctx, 'finishSecret');
   const state = described ?? (await ctx.sm.describe());
   if (stagesOf(state, ctx.token).includes(AWSCURRENT)) return alreadyCurrent(ctx, state);
@@ -305,7 +307,7 @@ export async function finishSecret(ctx: StepContext, described?: SecretState): P
  * The step functions by name. `described` is a DescribeSecret the caller made just before (the
  * Lambda checks), saving the step its own; without it the step reads the stages itself.
  */
-export const STEP_FUNCTIONS: Readonly<Record<RotationStepName, (ctx: StepContext, described?: SecretState) => Promise<StepOutcome>>> = Object.freeze({
+export const STEP_FUNCTIONS: Readonly<Record<RotationStepName, (ctx: StepContext, described?: DescribedSecret) => Promise<StepOutcome>>> = Object.freeze({
   createSecret,
   setSecret,
   testSecret,

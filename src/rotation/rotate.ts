@@ -1,11 +1,13 @@
 import { InvalidOptionError, RotationError, RotationInProgressError } from '../errors.js';
-import { checkNumber } from '../cache/options.js';
-import { AWSCURRENT, AWSPENDING } from '../cache/secret-version.js';
+import { checkNumber } from '../internal/options.js';
+import { AWSCURRENT, AWSPENDING } from '../secrets-manager/secret-version.js';
 import type { Clock } from '../internal/clock.js';
-import { checkToken, clientFor, newToken, resolveEngineConfig, type StepContext } from './context.js';
+import { checkToken, newToken } from './token.js';
+import type { StepContext } from './step-context.js';
+import { clientFor, resolveEngineConfig } from './engine-config.js';
 import { isLeftover, STEP_FUNCTIONS } from './protocol.js';
 import { runTimedStep } from './run-step.js';
-import { holderOf, SecretsApi, stagesOf } from './secrets.js';
+import { holderOf, SecretsApi, stagesOf } from '../secrets-manager/secrets-api.js';
 import { KnownSecrets, toStepError } from './step-errors.js';
 import { ROTATION_STEPS, type RotateSecretOptions, type RotationResult, type StepReport } from './types.js';
 

@@ -1,4 +1,7 @@
-import { reportStep, takeWarning, where, type StepContext, type StepOutcome } from './context.js';
+import { emitSafely } from '../internal/emit.js';
+import { takeWarning } from './warnings.js';
+import type { StepOutcome } from './step-outcome.js';
+import { where, type StepContext } from './step-context.js';
 import { toStepError } from './step-errors.js';
 import type { RotationStepName, StepReport } from './types.js';
 
@@ -23,11 +26,11 @@ export async function runTimedStep(
       detail: outcome.detail,
       ...warningOf(ctx),
     });
-    reportStep(ctx.config, report);
+    emitSafely(ctx.config.onStep, report); // a listener's throw must not fail a rotation
     return { report, outcome };
   } catch (err) {
     const error = toStepError(err, where(ctx, step), ctx.secrets);
-    reportStep(ctx.config, Object.freeze({ step, outcome: 'failed', durationMs: clock.now() - startedAt, detail: error.message, ...warningOf(ctx) }));
+    emitSafely(ctx.config.onStep, Object.freeze({ step, outcome: 'failed', durationMs: clock.now() - startedAt, detail: error.message, ...warningOf(ctx) }));
     throw error;
   }
 }

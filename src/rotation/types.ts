@@ -1,5 +1,5 @@
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerLike } from '../cache/source.js';
+import type { SecretsManagerLike } from '../secrets-manager/client.js';
 import type { Clock } from '../internal/clock.js';
 import type { DatabaseAdapter } from './adapters/types.js';
 import type { PasswordPolicy } from './password-policy.js';

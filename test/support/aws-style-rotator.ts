@@ -5,7 +5,7 @@ import {
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerLike } from '../../src/cache/source.js';
+import type { SecretsManagerLike } from '../../src/secrets-manager/client.js';
 
 /** A database secret's JSON, as a rotator handles it. */
 export type SecretJson = Record<string, unknown> & { username: string; password: string };

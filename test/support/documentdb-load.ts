@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-export { NaiveDocumentDbClient, CHURNING_POOL, type NaiveMode, type NaiveClientOptions } from '../../src/demo/peers/documentdb.js';
+export { NaiveDocumentDbClient, CHURNING_POOL, type NaiveMode, type NaiveClientOptions } from '../../tools/demo/peers/documentdb.js';
 
 /**
  * What the DocumentDB rotation tests and the benchmark compare credstage with, and the mixed

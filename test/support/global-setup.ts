@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startAllServers, type RunningPostgres, type RunningServers } from '../../src/servers/index.js';
+import { startAllServers, type RunningPostgres, type RunningServers } from '../../tools/servers/index.js';
 import { makeCertificates } from './certificates.js';
 import type { ServerAddresses } from './servers.js';
 

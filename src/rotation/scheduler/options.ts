@@ -1,8 +1,9 @@
 import { InvalidOptionError } from '../../errors.js';
 import { systemClock, type Clock, type RandomSource } from '../../internal/clock.js';
-import { checkNumber, resolveBackoff, type BackoffOptions } from '../../cache/options.js';
-import type { SecretsManagerLike } from '../../cache/source.js';
-import { resolveEngineConfig } from '../context.js';
+import { resolveBackoff, type BackoffOptions } from '../../internal/backoff.js';
+import { checkNumber } from '../../internal/options.js';
+import type { SecretsManagerLike } from '../../secrets-manager/client.js';
+import { resolveEngineConfig } from '../engine-config.js';
 import { passwordRequestFor, type PasswordPolicy } from '../password-policy.js';
 import { configuredSchedule } from './plan.js';
 import { parseWindow, type RotationSchedule } from './schedule.js';

@@ -1,7 +1,7 @@
 import { DescribeSecretCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { v5 as uuidv5 } from 'uuid';
 import { fromSdkError, InvalidOptionError, ServiceUnavailableError } from '../../errors.js';
-import type { SecretsManagerLike } from '../../cache/source.js';
+import type { SecretsManagerLike } from '../../secrets-manager/client.js';
 import { parseSchedule, scheduleFromRotationRules, type RotationSchedule } from './schedule.js';
 
 /** A fixed namespace for rotation tokens: every replica derives the same token for the same due time. */
@@ -23,7 +23,7 @@ export function rotationToken(secretId: string, dueAtMs: number, attempt = 0): s
 }
 
 /** What the scheduler knows of one secret at one moment, from Secrets Manager. */
-export interface SecretState {
+export interface RotationFacts {
   /** When the AWSCURRENT version was created: the last rotation (or the first value). */
   lastRotatedAt: number;
   /** An AWSPENDING version that is not AWSCURRENT: a rotation started and not finished. */
@@ -54,13 +54,13 @@ export interface SecretPlan {
  * it exists on AWS, moto and self-hosted alike, where LastRotatedDate may not), an unfinished
  * AWSPENDING, and the schedule (configured, or the secret's RotationRules).
  */
-export async function readSecretState(
+export async function readRotationFacts(
   client: SecretsManagerLike,
   secretId: string,
   configured: RotationSchedule | undefined,
   /** A configured window, which overrides the RotationRules' Duration. */
   window?: string,
-): Promise<SecretState> {
+): Promise<RotationFacts> {
   try {
     let schedule = configured;
     if (!schedule) {
@@ -134,7 +134,7 @@ export interface PlanContext {
  * (this deployment's own rotation, e.g. left by this scheduler before a restart), otherwise only
  * once it is older than `inProgressGraceMs` (until then a manual run is most likely running it).
  */
-export function planSecret(secretId: string, state: SecretState, context: PlanContext): SecretPlan {
+export function planSecret(secretId: string, state: RotationFacts, context: PlanContext): SecretPlan {
   const { nowMs, jitter, inProgressGraceMs, ownToken } = context;
   const { schedule } = state;
   const dueAt = schedule.nextDueAfter(state.lastRotatedAt);

@@ -2,11 +2,11 @@ import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import pRetry from 'p-retry';
 import { isRetryableError, RotationInProgressError } from '../../errors.js';
 import type { Clock, RandomSource } from '../../internal/clock.js';
-import { retryDelays, type BackoffOptions } from '../../cache/options.js';
-import { emitSafely } from '../../cache/events.js';
-import { createSecretsManagerClient, type SecretsManagerLike } from '../../cache/source.js';
+import { retryDelays, type BackoffOptions } from '../../internal/backoff.js';
+import { emitSafely } from '../../internal/emit.js';
+import { createSecretsManagerClient, type SecretsManagerLike } from '../../secrets-manager/client.js';
 import { resolveSchedulerOptions } from './options.js';
-import { planSecret, readSecretState, type SecretPlan } from './plan.js';
+import { planSecret, readRotationFacts, type SecretPlan } from './plan.js';
 import type { RotationSchedule } from './schedule.js';
 import type { RotateFunction, RotationSchedulerOptions, ScheduledRotationOptions, ScheduledSecret, SchedulerEvent, SecretStatus } from './types.js';
 
@@ -192,7 +192,7 @@ export class RotationScheduler {
   }
 
   async #planFor(tracked: Tracked): Promise<SecretPlan> {
-    const state = await readSecretState(this.#client, tracked.config.secretId, tracked.schedule, tracked.config.window);
+    const state = await readRotationFacts(this.#client, tracked.config.secretId, tracked.schedule, tracked.config.window);
     const dueAt = state.schedule.nextDueAfter(state.lastRotatedAt);
     // One jitter per due time, so repeated checks agree on the start.
     if (tracked.jitter?.dueAt !== dueAt) tracked.jitter = { dueAt, value: this.#random() };

@@ -1,7 +1,7 @@
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { Clock, RandomSource } from '../../internal/clock.js';
-import type { BackoffOptions } from '../../cache/options.js';
-import type { SecretsManagerLike } from '../../cache/source.js';
+import type { BackoffOptions } from '../../internal/backoff.js';
+import type { SecretsManagerLike } from '../../secrets-manager/client.js';
 import type { RotationEngineOptions, RotationStrategyName } from '../types.js';
 import type { SecretPlan } from './plan.js';
 

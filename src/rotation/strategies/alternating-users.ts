@@ -2,7 +2,7 @@ import { CredstageError } from '../../errors.js';
 import { isAuthenticationError } from '../../credentials/auth-errors.js';
 import type { DatabaseSecret } from '../../credentials/parse.js';
 import type { DatabaseSession, UserPrivileges } from '../adapters/types.js';
-import type { StepOutcome } from '../context.js';
+import type { StepOutcome } from '../step-outcome.js';
 import { changePassword } from './guarded-change.js';
 import type { SetSecretInput, Strategy } from './types.js';
 

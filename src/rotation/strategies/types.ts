@@ -1,7 +1,7 @@
 import type { RotationError } from '../../errors.js';
 import type { DatabaseSecret } from '../../credentials/parse.js';
 import type { DatabaseAdapter } from '../adapters/types.js';
-import type { StepOutcome } from '../context.js';
+import type { StepOutcome } from '../step-outcome.js';
 import type { RotationStrategyName } from '../types.js';
 
 /** Where this run's token stands among the secret's stages, read just now. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretCache } from '../../../src/cache/secret-cache.js';
-import { createSecretsManagerClient } from '../../../src/cache/source.js';
+import { createSecretsManagerClient } from '../../../src/secrets-manager/client.js';
 import { CredstageError, ServiceUnavailableError, ThrottledError } from '../../../src/errors.js';
 import { FaultProxy, type FaultMode } from '../../support/fault-proxy.js';
 import { servers } from '../../support/servers.js';

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SecretCache } from '../../../src/cache/secret-cache.js';
-import { createSecretsManagerClient } from '../../../src/cache/source.js';
+import { createSecretsManagerClient } from '../../../src/secrets-manager/client.js';
 import { parseDocumentDbSecret } from '../../../src/credentials/parse.js';
 import {
   CredstageError,
@@ -21,7 +21,7 @@ import {
   SecretNotFoundError,
   ServiceUnavailableError,
 } from '../../../src/errors.js';
-import { freePort } from '../../../src/servers/free-port.js';
+import { freePort } from '../../../tools/servers/free-port.js';
 import { servers } from '../../support/servers.js';
 
 const PASSWORD = 'Pw:/?#%&=+read-path-secret';

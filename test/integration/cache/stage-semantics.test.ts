@@ -10,7 +10,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import type { SecretsManagerLike } from '../../../src/cache/source.js';
+import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
 import { servers } from '../../support/servers.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { servers } from '../../support/servers.js';
-import { CLI, LineProcess } from './support.js';
+import { DEMO, LineProcess } from './support.js';
 
 interface Row {
   database: string;
@@ -76,7 +76,7 @@ function tempDirsOf(pid: number): string[] {
   return readdirSync(tmpdir()).filter((name) => new RegExp(`^credstage-[a-z]+-${pid}-`).test(name));
 }
 
-describe('credstage demo', () => {
+describe('npm run demo (tools/demo/cli.ts)', () => {
   afterEach(() => LineProcess.killAll());
 
   let dir: string;
@@ -91,7 +91,7 @@ describe('credstage demo', () => {
   it('runs end to end in a short mode: exit 0, no failed operation through credstage, an HTML report with a chart per client', async () => {
     const report = join(dir, 'r.html');
 
-    const demo = LineProcess.start(CLI, ['demo', '--rotations', '3', '--interval', '1', '--pause', '0.5', '--report', report], { killAfterMs: 110_000 });
+    const demo = LineProcess.start(DEMO, ['--rotations', '3', '--interval', '1', '--pause', '0.5', '--report', report], { killAfterMs: 110_000 });
     const { code, stdout, stderr } = await demo.exited();
 
     expect(code, `${stdout}\n${stderr}`).toBe(0);
@@ -125,7 +125,7 @@ describe('credstage demo', () => {
   });
 
   it('without a FerretDB binary says in one line how to add it and runs the Redshift half', async () => {
-    const demo = LineProcess.start(CLI, ['demo', '--rotations', '1', '--interval', '1', '--pause', '0.5'], {
+    const demo = LineProcess.start(DEMO, ['--rotations', '1', '--interval', '1', '--pause', '0.5'], {
       env: { CREDSTAGE_FERRETDB_BIN: join(dir, 'no-such-ferretdb') },
       killAfterMs: 90_000,
     });
@@ -145,7 +145,7 @@ describe('credstage demo', () => {
     const demoSecrets = async () =>
       ((await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['demo/'] }] }))).SecretList ?? []).map((s) => s.Name);
     const before = await demoSecrets();
-    const demo = LineProcess.start(CLI, ['demo', '--rotations', '2', '--interval', '1', '--pause', '0.5', '--no-documentdb', '--endpoint', endpoint, '--region', region], {
+    const demo = LineProcess.start(DEMO, ['--rotations', '2', '--interval', '1', '--pause', '0.5', '--no-documentdb', '--endpoint', endpoint, '--region', region], {
       killAfterMs: 90_000,
     });
     const created = demo.waitForLine((line) => line.startsWith('load:'), 80_000).then(demoSecrets);
@@ -160,7 +160,7 @@ describe('credstage demo', () => {
   });
 
   it('on SIGINT exits 130 and leaves no server process or temp dir behind', async () => {
-    const demo = LineProcess.start(CLI, ['demo', '--rotations', '100', '--interval', '1', '--pause', '0.5'], { killAfterMs: 90_000 });
+    const demo = LineProcess.start(DEMO, ['--rotations', '100', '--interval', '1', '--pause', '0.5'], { killAfterMs: 90_000 });
     await demo.waitForLine((line) => line.startsWith('load:'), 80_000);
     const started = descendants(demo.pid);
     const dirs = tempDirsOf(demo.pid);

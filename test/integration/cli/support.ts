@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 /** The CLI's source entry point: run through tsx, so no build is needed. */
 export const CLI = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
 
+/** The demo's entry point (`npm run demo`), dev tooling outside the package: run through tsx too. */
+export const DEMO = fileURLToPath(new URL('../../../tools/demo/cli.ts', import.meta.url));
+
 /** A preload that moves `Date.now()` forward by CREDSTAGE_TEST_CLOCK_OFFSET_MS (see the fixture). */
 export const SHIFT_CLOCK = fileURLToPath(new URL('./fixtures/shift-clock.ts', import.meta.url));
 

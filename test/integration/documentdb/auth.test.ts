@@ -4,7 +4,7 @@ import { MongoClient, type MongoClientOptions } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { AuthenticationRejectedError, InvalidSecretFormatError } from '../../../src/errors.js';
 import { getDocumentDbClient, type DocumentDbClientEvent } from '../../../src/documentdb/index.js';
-import type { SecretsManagerLike } from '../../../src/cache/source.js';
+import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
 import { createDocumentDbSecret, createUser, uniqueName, useDocumentDbFixtures } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { runLoad, type LoadResult } from '../../../src/demo/load.js';
+import { runLoad, type LoadResult } from '../../../tools/demo/load.js';
 import { CHURNING_POOL, mixedWorkload, NaiveDocumentDbClient, type LoadDoc } from '../../support/documentdb-load.js';
 import { singleUserRotator, sleep, uniqueName, userWithSecret, useDocumentDbFixtures } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { Collection } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { runLoad } from '../../../src/demo/load.js';
+import { runLoad } from '../../../tools/demo/load.js';
 import { getDocumentDbClient, type ClientSwitchEvent, type DocumentDbClientEvent } from '../../../src/documentdb/index.js';
 import { CHURNING_POOL, mixedWorkload, verifyWorkload, type LoadDoc } from '../../support/documentdb-load.js';
 import { alternatingRotator, singleUserRotator, sleep, uniqueName, userWithSecret, useDocumentDbFixtures } from './helpers.js';

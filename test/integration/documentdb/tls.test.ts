@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MongoServerSelectionError, type MongoClientOptions } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFerretDb, type RunningFerretDb } from '../../../src/servers/index.js';
+import { startFerretDb, type RunningFerretDb } from '../../../tools/servers/index.js';
 import { getDocumentDbClient } from '../../../src/documentdb/index.js';
 import { InvalidOptionError } from '../../../src/errors.js';
 import { createDocumentDbSecret, secretsManager, uniqueName } from './helpers.js';

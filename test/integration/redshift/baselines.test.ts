@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RefreshCurrentOnlyPool, type RefreshMode } from '../../../src/demo/peers/postgres.js';
-import type { LoadResult } from '../../../src/demo/load.js';
+import { RefreshCurrentOnlyPool, type RefreshMode } from '../../../tools/demo/peers/postgres.js';
+import type { LoadResult } from '../../../tools/demo/load.js';
 import { getRedshiftPool } from '../../../src/redshift/index.js';
 import type { AwsStyleRotator } from '../../support/aws-style-rotator.js';
 import { CHURNING_POOL, loadDuring, singleUserSecret, sleep, useRedshiftFixtures } from './support.js';

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticationRejectedError } from '../../../src/errors.js';
 import { getRedshiftPool, type RedshiftEvent } from '../../../src/redshift/index.js';
-import { startPostgres, type RunningPostgres } from '../../../src/servers/postgres.js';
+import { startPostgres, type RunningPostgres } from '../../../tools/servers/postgres.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
 import { countingSecretsManager, createSecret, logins } from './support.js';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { runLoad, type LoadResult } from '../../../src/demo/load.js';
+import { runLoad, type LoadResult } from '../../../tools/demo/load.js';
 import type { LoginEvent, RedshiftEvent } from '../../../src/redshift/index.js';
 import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
 import { servers } from '../../support/servers.js';

@@ -3,7 +3,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RotationError } from '../../../src/errors.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
-import { freePort } from '../../../src/servers/free-port.js';
+import { freePort } from '../../../tools/servers/free-port.js';
 import { servers } from '../../support/servers.js';
 import { STRATEGIES, holderOf, logsIn, readStage, rotatableSecret, smClient, type Engine } from './support.js';
 

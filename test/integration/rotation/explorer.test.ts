@@ -4,7 +4,7 @@ import type { DatabaseAdapter } from '../../../src/rotation/adapters/types.js';
 import { describeViolation, exploreRandomly, phases, runStory, type Scenario, type WorldFactory } from '../../support/rotation-explorer/explore.js';
 import { gatedAdapter } from '../../support/rotation-explorer/gated-adapter.js';
 import pg from 'pg';
-import { SecretVersion } from '../../../src/cache/secret-version.js';
+import { SecretVersion } from '../../../src/secrets-manager/secret-version.js';
 import { parseRedshiftSecret } from '../../../src/credentials/parse.js';
 import { asPostgresAdmin, awkwardPassword, createDbUser, logsIn, rotatableSecret, secretFor, smClient, uniqueName, type Engine } from './support.js';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretCache } from '../../../src/cache/secret-cache.js';
 import { DbCredentials } from '../../../src/credentials/db-credentials.js';
 import { parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../../../src/credentials/parse.js';
-import { runLoad } from '../../../src/demo/load.js';
+import { runLoad } from '../../../tools/demo/load.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
 import { STRATEGIES, holderOf, rotatableSecret, smClient, type Engine } from './support.js';
 

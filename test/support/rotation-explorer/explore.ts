@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerLike } from '../../../src/cache/source.js';
+import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import type { DatabaseAdapter } from '../../../src/rotation/adapters/types.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';

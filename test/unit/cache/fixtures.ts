@@ -1,6 +1,6 @@
 import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { CacheEvent } from '../../../src/cache/events.js';
-import type { SecretsManagerLike } from '../../../src/cache/source.js';
+import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
 
 /** A clock the test moves by hand. */

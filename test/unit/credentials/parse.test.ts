@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { SecretVersion } from '../../../src/cache/secret-version.js';
+import { SecretVersion } from '../../../src/secrets-manager/secret-version.js';
 import { InvalidSecretFormatError } from '../../../src/errors.js';
 import { MAX_SECRET_BYTES, parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../../../src/credentials/parse.js';
 

@@ -133,7 +133,7 @@ describe('getRedshiftPool', () => {
 
     const err = await p.query('select 1').catch((e: unknown) => e);
 
-    // pg reports the refusal by text only; this pins the text tls-errors.ts knows it by.
+    // pg reports the refusal by text only; this pins the text credentials/pg-tls-errors.ts knows it by.
     expect(err).toBeInstanceOf(TlsError);
     expect(err).toMatchObject({ reason: 'tls-refused', port: fixture.port });
     expect(fixture.db.sslRequests).toBe(1);

@@ -1,11 +1,11 @@
 import { inspect } from 'node:util';
 import type { ConnectionOptions } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { SecretVersion } from '../../../src/cache/secret-version.js';
+import { SecretVersion } from '../../../src/secrets-manager/secret-version.js';
 import { parseRedshiftSecret, type RedshiftSecret } from '../../../src/credentials/parse.js';
 import { InvalidOptionError, TlsError } from '../../../src/errors.js';
-import { prepareTls, sslModeFrom, tlsFor, type SslMode } from '../../../src/redshift/tls.js';
-import { PG_TLS_REFUSED_MESSAGE, tlsFailure, type TlsFailureContext } from '../../../src/redshift/tls-errors.js';
+import { prepareTls, sslModeFrom, tlsFor, type SslMode } from '../../../src/credentials/pg-tls.js';
+import { PG_TLS_REFUSED_MESSAGE, tlsFailure, type TlsFailureContext } from '../../../src/credentials/pg-tls-errors.js';
 
 type SslField = boolean | 'absent';
 

@@ -3,7 +3,7 @@ import { PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RotationError, RotationInProgressError } from '../../../src/errors.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
-import type { SecretsManagerLike } from '../../../src/cache/source.js';
+import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
 import { FakeDatabase, secretIn, secretJson } from './fake-database.js';
 import { holder, valueAt } from './helpers.js';

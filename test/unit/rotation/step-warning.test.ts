@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { noteWarning, resolveEngineConfig, type StepContext } from '../../../src/rotation/context.js';
+import { noteWarning } from '../../../src/rotation/warnings.js';
+import type { StepContext } from '../../../src/rotation/step-context.js';
+import { resolveEngineConfig } from '../../../src/rotation/engine-config.js';
 import { runTimedStep } from '../../../src/rotation/run-step.js';
 import { KnownSecrets } from '../../../src/rotation/step-errors.js';
 import type { StepReport } from '../../../src/rotation/types.js';

@@ -4,7 +4,7 @@
  */
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
-import type { SecretsManagerLike } from '../cache/source.js';
+import type { SecretsManagerLike } from '../../src/secrets-manager/client.js';
 
 /** One client under load: a name, one operation, and how to close it. */
 export interface DemoClient {
@@ -39,7 +39,7 @@ async function createSecret(sm: SecretsManagerLike, name: string, value: Record<
 export async function redshiftTarget(sm: SecretsManagerLike, runId: string, concurrency: number): Promise<DemoTarget> {
   const { startPostgres } = await import('../servers/postgres.js');
   const pg = (await import('pg')).default;
-  const { getRedshiftPool } = await import('../redshift/index.js');
+  const { getRedshiftPool } = await import('../../src/redshift/index.js');
   const { readOnceAtStartup, RefreshCurrentOnlyPool } = await import('./peers/postgres.js');
   const server = await startPostgres();
   const password = initialPassword();
@@ -84,7 +84,7 @@ export async function redshiftTarget(sm: SecretsManagerLike, runId: string, conc
 export async function documentDbTarget(sm: SecretsManagerLike, runId: string): Promise<DemoTarget> {
   const { startFerretDb } = await import('../servers/ferretdb.js');
   const { MongoClient } = await import('mongodb');
-  const { getDocumentDbClient } = await import('../documentdb/index.js');
+  const { getDocumentDbClient } = await import('../../src/documentdb/index.js');
   const { NaiveDocumentDbClient, CHURNING_POOL } = await import('./peers/documentdb.js');
   const server = await startFerretDb();
   const password = initialPassword();

@@ -1,6 +1,6 @@
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { InvalidOptionError } from '../errors.js';
-import type { DatabaseSecret } from '../credentials/parse.js';
+import type { DatabaseSecret } from './parse.js';
 
 /** `true` (TLS, certificate verified), `false` (plaintext, refused when the secret says `"ssl": true`) or Node TLS options (TLS). */
 export type RedshiftTlsOption = boolean | ConnectionOptions;

@@ -2,10 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The directory of this module: source file, tsup bundle in dist/, ESM or CJS alike. */
+/** The directory of this module. tools/ is never bundled: it runs from source, as ESM (tsx). */
 function moduleDir(): string {
-  // CJS bundles have __dirname and no import.meta; ESM has import.meta and no __dirname.
-  return typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+  return dirname(fileURLToPath(import.meta.url));
 }
 
 function isCredstageRoot(dir: string): boolean {

@@ -3,14 +3,15 @@ import {
   GetRandomPasswordCommand,
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
+  type GetRandomPasswordRequest,
 } from '@aws-sdk/client-secrets-manager';
 import { fromSdkError, SecretNotFoundError } from '../errors.js';
-import { SecretsManagerSource, type SecretsManagerLike } from '../cache/source.js';
-import { AWSCURRENT, type SecretVersion } from '../cache/secret-version.js';
-import type { RandomPasswordRequest } from './password-policy.js';
+import { SecretsManagerSource } from './source.js';
+import type { SecretsManagerLike } from './client.js';
+import { AWSCURRENT, type SecretVersion } from './secret-version.js';
 
 /** A secret's rotation-relevant metadata from one DescribeSecret. */
-export interface SecretState {
+export interface DescribedSecret {
   readonly arn: string | undefined;
   readonly rotationEnabled: boolean;
   /** Versions that carry at least one stage label (DescribeSecret lists only those). */
@@ -18,18 +19,19 @@ export interface SecretState {
 }
 
 /** The version holding `stage`, if any. */
-export function holderOf(state: SecretState, stage: string): string | undefined {
+export function holderOf(state: DescribedSecret, stage: string): string | undefined {
   for (const [versionId, stages] of state.versionIdsToStages) if (stages.includes(stage)) return versionId;
   return undefined;
 }
 
 /** The stages of `versionId` (empty when it has none or does not exist). */
-export function stagesOf(state: SecretState, versionId: string): readonly string[] {
+export function stagesOf(state: DescribedSecret, versionId: string): readonly string[] {
   return state.versionIdsToStages.get(versionId) ?? [];
 }
 
 /**
- * The Secrets Manager calls of a rotation, for one secret. Every error is mapped to a typed
+ * The Secrets Manager calls of a rotation (DescribeSecret, GetSecretValue by version,
+ * PutSecretValue, UpdateSecretVersionStage, GetRandomPassword), for one secret. Every error is mapped to a typed
  * credstage error; every read names the version or stage explicitly.
  */
 export class SecretsApi {
@@ -44,7 +46,7 @@ export class SecretsApi {
     this.#source = new SecretsManagerSource(client);
   }
 
-  async describe(): Promise<SecretState> {
+  async describe(): Promise<DescribedSecret> {
     const out = await this.#send(new DescribeSecretCommand({ SecretId: this.secretId }), {});
     const map = new Map<string, readonly string[]>();
     for (const [versionId, stages] of Object.entries((out?.VersionIdsToStages ?? {}) as Record<string, string[]>)) {
@@ -89,7 +91,7 @@ export class SecretsApi {
     await this.#send(new UpdateSecretVersionStageCommand(input), { versionStage: stage });
   }
 
-  async randomPassword(request: RandomPasswordRequest): Promise<unknown> {
+  async randomPassword(request: GetRandomPasswordRequest): Promise<unknown> {
     const out = await this.#send(new GetRandomPasswordCommand({ ...request }), {});
     return out?.RandomPassword;
   }

@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerLike } from '../cache/source.js';
-import { sleep } from '../internal/clock.js';
-import { runRotationStep } from '../rotation/lambda.js';
-import { ROTATION_STEPS } from '../rotation/types.js';
-import { InMemorySecretsManager } from '../testing/in-memory-secrets-manager.js';
+import type { SecretsManagerLike } from '../../src/secrets-manager/client.js';
+import { sleep } from '../../src/internal/clock.js';
+import { runRotationStep } from '../../src/rotation/lambda.js';
+import { ROTATION_STEPS } from '../../src/rotation/types.js';
+import { InMemorySecretsManager } from '../../src/testing/in-memory-secrets-manager.js';
 import { percentile, runLoad } from './load.js';
 import { renderReport, type SummaryRow } from './report.js';
 import { documentDbTarget, redshiftTarget, type DemoClient, type DemoTarget } from './targets.js';

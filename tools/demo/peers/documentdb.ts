@@ -4,8 +4,8 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
-import type { SecretsManagerLike } from '../../cache/source.js';
-import { isAuthenticationError } from '../../credentials/auth-errors.js';
+import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
+import { isAuthenticationError } from '../../../src/credentials/auth-errors.js';
 
 /**
  * - `read-once`: the seed's app — reads AWSCURRENT at start-up and never again.

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { EXIT, reportFailure, type CliContext } from './context.js';
+import { EXIT, reportFailure, type CliContext } from '../../src/cli/context.js';
+import { runDemo } from './run.js';
 
 interface DemoCommandOptions {
   rotations: number;
@@ -21,15 +22,16 @@ function positiveNumber(value: string): number {
 }
 
 /**
- * `credstage demo`: apps under load while credstage's engine rotates their database password,
- * credstage next to a read-once app and an AWSCURRENT-only client. Needs no AWS account: an
- * in-process Secrets Manager (or `--endpoint`), embedded PostgreSQL, and FerretDB when it can be
- * started. Exit 0 when credstage's clients had no failed operation.
+ * The demo's command line (`npm run demo -- [options]`, run by tools/demo/cli.ts): apps under
+ * load while credstage's engine rotates their database password, credstage next to a read-once
+ * app and an AWSCURRENT-only client. Needs no AWS account: an in-process Secrets Manager (or
+ * `--endpoint`), embedded PostgreSQL, and FerretDB when it can be started. Exit 0 when
+ * credstage's clients had no failed operation. Dev tooling: not part of the shipped `credstage`.
  *
  * @example
  * ```ts
- * const program = new Command('credstage').addCommand(demoCommand(processContext()));
- * await program.parseAsync(['node', 'credstage', 'demo', '--rotations', '3']);
+ * const ctx = processContext();
+ * process.exitCode = await runProgram(demoCommand(ctx), ['node', 'demo', '--rotations', '3'], ctx);
  * ```
  */
 export function demoCommand(ctx: CliContext): Command {
@@ -47,7 +49,7 @@ export function demoCommand(ctx: CliContext): Command {
     .option('--verbose', 'on failure, also print the cause')
     .action(async (options: DemoCommandOptions) => {
       const abort = new AbortController();
-      // Not `once`: the servers' own signal hook (src/servers/child.ts) kills them at once and
+      // Not `once`: the servers' own signal hook (tools/servers/child.ts) kills them at once and
       // re-raises the signal when it is the only listener left. Staying registered keeps the
       // first Ctrl-C a clean shutdown (exit 130); a second one falls through to that hook.
       const onSignal = (): void => {
@@ -62,7 +64,6 @@ export function demoCommand(ctx: CliContext): Command {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const { runDemo } = await import('../demo/run.js');
         const result = await runDemo({
           rotations: Math.floor(options.rotations),
           intervalMs: options.interval * 1000,

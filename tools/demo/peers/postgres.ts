@@ -5,8 +5,8 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import type { PoolConfig, QueryResult } from 'pg';
-import type { SecretsManagerLike } from '../../cache/source.js';
-import { isAuthenticationError } from '../../credentials/auth-errors.js';
+import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
+import { isAuthenticationError } from '../../../src/credentials/auth-errors.js';
 
 interface DbSecret {
   versionId: string;

@@ -1,5 +1,5 @@
 import { TlsError } from '../errors.js';
-import type { TlsChoice } from './tls.js';
+import type { TlsChoice } from './pg-tls.js';
 
 /** OpenSSL's certificate verification failures, as Node names them in `err.code`. */
 const UNTRUSTED = new Set([

@@ -1,0 +1,21 @@
+/**
+ * One login to the database by a connection factory: a new connection (pg) or MongoClient
+ * (DocumentDB) opened with the credentials of one secret version. `outcome` is `ok`,
+ * `rejected` (the database refused the password: `isAuthenticationError` — SQLSTATE 28P01,
+ * Redshift's 28000 "password authentication failed", MongoDB code 18) or `error` (anything else,
+ * e.g. a refused TCP connection or a pg_hba.conf refusal, SQLSTATE 28000). Never carries the password.
+ */
+export interface LoginEvent {
+  type: 'login';
+  outcome: 'ok' | 'rejected' | 'error';
+  secretId: string;
+  /** The secret version whose username and password were used. */
+  versionId: string;
+  username: string;
+  host: string;
+  port: number;
+  /** Time from the connection request to its outcome. */
+  durationMs: number;
+  /** The driver's error code (SQLSTATE, MongoDB code) or a Node error code, when the login failed. */
+  errorCode?: string | undefined;
+}

@@ -1,0 +1,28 @@
+import { checkNumber } from './options.js';
+
+/** Jittered exponential backoff between attempts after a transient failure. */
+export interface BackoffOptions {
+  /** Delay before the first retry. Default 200 ms. */
+  baseMs?: number;
+  /** Growth per attempt. Default 2. */
+  factor?: number;
+  /** Ceiling of one delay (before jitter, which multiplies by U[1, 2)). Default 20,000 ms. */
+  maxMs?: number;
+}
+
+/**
+ * Resolves a backoff option over `defaults`, checking each field; errors name `${name}.field`.
+ */
+export function resolveBackoff(name: string, given: BackoffOptions | undefined, defaults: Required<BackoffOptions>): Readonly<Required<BackoffOptions>> {
+  const b = { ...defaults, ...given };
+  return Object.freeze({
+    baseMs: checkNumber(`${name}.baseMs`, b.baseMs, 0),
+    factor: checkNumber(`${name}.factor`, b.factor, 1, 100),
+    maxMs: checkNumber(`${name}.maxMs`, b.maxMs, 0),
+  });
+}
+
+/** p-retry's delay options for a backoff: exponential, capped, jittered by U[1, 2). */
+export function retryDelays(backoff: Readonly<Required<BackoffOptions>>): { minTimeout: number; factor: number; maxTimeout: number; randomize: true } {
+  return { minTimeout: backoff.baseMs, factor: backoff.factor, maxTimeout: backoff.maxMs, randomize: true };
+}
