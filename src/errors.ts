@@ -32,6 +32,7 @@ export const ERROR_CODES = Object.freeze({
   CLOSED: 'ERR_CLOSED',
   ROTATION_FAILED: 'ERR_ROTATION_FAILED',
   ROTATION_IN_PROGRESS: 'ERR_ROTATION_IN_PROGRESS',
+  MISSING_DEPENDENCY: 'ERR_MISSING_DEPENDENCY',
 } as const);
 
 /** One of the fixed codes of credstage errors ({@link ERROR_CODES}). */
@@ -464,6 +465,29 @@ export class RotationInProgressError extends CredstageError {
     );
     this.clientRequestToken = init.clientRequestToken;
     this.pendingVersionId = init.pendingVersionId;
+  }
+}
+
+/**
+ * An optional peer dependency a call needs is not installed: `mongodb` to rotate a DocumentDB
+ * secret, `pg` to rotate a Redshift or PostgreSQL one. Not retryable; `dependency` names the package.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof MissingDependencyError) console.error(`npm install ${err.dependency}`);
+ * ```
+ */
+export class MissingDependencyError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, MissingDependencyError, value, ERROR_CODES.MISSING_DEPENDENCY);
+  }
+
+  /** The npm package to install. */
+  readonly dependency: string;
+
+  constructor(init: ErrorInit & { dependency: string; neededFor: string }) {
+    super(ERROR_CODES.MISSING_DEPENDENCY, `${init.neededFor} needs the "${init.dependency}" package: npm install ${init.dependency}`, false, init);
+    this.dependency = init.dependency;
   }
 }
 
