@@ -6,7 +6,7 @@
 export { SecretCache } from './cache/secret-cache.js';
 export type { CacheStats } from './cache/secret-cache.js';
 export { CACHE_DEFAULTS } from './cache/options.js';
-export type { SecretCacheOptions, CacheConfig } from './cache/options.js';
+export type { SecretCacheOptions } from './cache/options.js';
 export type { BackoffOptions } from './internal/backoff.js';
 export type {
   CacheEvent,

@@ -1,6 +1,6 @@
 import { MongoNetworkError, type MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import type { LoginEvent } from '../../../src/documentdb/index.js';
+import type { LoginEvent } from '../../../src/index.js';
 import { FIRST_PASSWORD, documentDbSetup } from './fake-mongo.js';
 
 describe('login events of DocumentDbClient', () => {
