@@ -22,6 +22,13 @@ export default defineConfig({
         },
       },
       {
+        // Type tests: compiled by tsc, never run; `expectTypeOf` failures fail the run.
+        test: {
+          name: 'types',
+          typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'] },
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

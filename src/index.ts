@@ -6,10 +6,20 @@
 export { SecretCache } from './cache/secret-cache.js';
 export type { CacheStats } from './cache/secret-cache.js';
 export { CACHE_DEFAULTS } from './cache/options.js';
-export type { SecretCacheOptions, CacheConfig } from './cache/options.js';
+export type { SecretCacheOptions } from './cache/options.js';
 export type { BackoffOptions } from './internal/backoff.js';
-export type { CacheEvent, CacheEventType } from './cache/events.js';
-export type { LoginEvent } from './credentials/login-event.js';
+export type {
+  CacheEvent,
+  CacheEventType,
+  CacheHitEvent,
+  CacheMissEvent,
+  CacheStaleServedEvent,
+  CacheRefreshEvent,
+  CacheErrorEvent,
+  AuthRecoveryEvent,
+  PendingRefusedEvent,
+} from './cache/events.js';
+export type { LoginEvent, LoginSucceededEvent, LoginFailedEvent } from './credentials/login-event.js';
 export { SecretVersion, AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './secrets-manager/secret-version.js';
 export type { VersionSelector, SecretVersionMetadata } from './secrets-manager/secret-version.js';
 export { createSecretsManagerClient } from './secrets-manager/client.js';

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import pRetry from 'p-retry';
 import { ClosedError, fromSdkError, InvalidRequestError, InvalidSecretFormatError, SecretNotFoundError } from '../errors.js';
 import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js';
-import type { CacheEvent } from './events.js';
+import type { CacheErrorEvent, CacheHitEvent, CacheMissEvent, CacheRefreshEvent, CacheStaleServedEvent } from './events.js';
 import { emitSafely } from '../internal/emit.js';
 import { resolveCacheConfig, type CacheConfig, type SecretCacheOptions } from './options.js';
 import { retryDelays } from '../internal/backoff.js';
@@ -21,6 +21,11 @@ import { createSecretsManagerClient, type SecretsManagerLike } from '../secrets-
 function endsStaleServing(error: unknown): boolean {
   return error instanceof SecretNotFoundError || error instanceof InvalidRequestError;
 }
+
+/** A lookup's event as an emit site writes it: `#emit` adds the secret id and the selector from `target`. */
+type LookupEventInput<E = CacheHitEvent | CacheMissEvent | CacheStaleServedEvent | CacheRefreshEvent | CacheErrorEvent> = E extends unknown
+  ? Omit<E, 'secretId' | 'versionStage'> & { target: Target }
+  : never;
 
 interface Entry {
   readonly version: SecretVersion;
@@ -259,20 +264,20 @@ export class SecretCache {
       const now = this.#hitClock.now();
       if (now < entry.expiresAt) {
         this.#counters.hits++;
-        if (this.config.onEvent) this.#emit('hit', targetOf(secretId, opts), { versionId: entry.version.versionId });
+        if (this.config.onEvent) this.#emit({ type: 'hit', target: targetOf(secretId, opts), versionId: entry.version.versionId });
         return entry;
       }
       if (now < entry.staleUntil) {
         this.#counters.staleServed++;
         const target = targetOf(secretId, opts);
-        this.#emit('stale-served', target, { versionId: entry.version.versionId });
+        this.#emit({ type: 'stale-served', target, versionId: entry.version.versionId });
         if (!this.#inflight.has(key)) this.#load(target, true).catch(() => undefined);
         return entry;
       }
     }
     this.#counters.misses++;
     const target = targetOf(secretId, opts);
-    this.#emit('miss', target, {});
+    this.#emit({ type: 'miss', target });
     return this.#load(target, false);
   }
 
@@ -299,7 +304,9 @@ export class SecretCache {
       onFailedAttempt: ({ error }) => {
         this.#counters.errors++;
         const servingStale = previous !== undefined && clock.now() < previous.staleUntil;
-        this.#emit('error', target, {
+        this.#emit({
+          type: 'error',
+          target,
           error: fromSdkError(error, target.selector),
           background,
           servingStale,
@@ -360,7 +367,9 @@ export class SecretCache {
     const expiresAt = now + ttlMs * (1 - random() / 2);
     const entry: Entry = { version, expiresAt, staleUntil: expiresAt + maxStaleMs };
     if (!this.#closed && !discarded) this.#store.set(target.key, entry);
-    this.#emit('refresh', target, {
+    this.#emit({
+      type: 'refresh',
+      target,
       versionId: version.versionId,
       previousVersionId: previous?.version.versionId,
       background,
@@ -368,9 +377,10 @@ export class SecretCache {
     return entry;
   }
 
-  #emit(type: CacheEvent['type'], target: Target, extra: Partial<CacheEvent>): void {
+  #emit(event: LookupEventInput): void {
     if (this.config.onEvent === undefined) return;
-    emitSafely(this.config.onEvent, { type, secretId: target.secretId, ...target.selector, ...extra });
+    const { target, ...fields } = event;
+    emitSafely(this.config.onEvent, { secretId: target.secretId, ...target.selector, ...fields });
   }
 
   #formatError(secretId: string, entry: Entry, problem: string): InvalidSecretFormatError {

@@ -1,7 +1,7 @@
 import pRetry from 'p-retry';
 import { AuthenticationRejectedError, CredstageError, InvalidOptionError, SecretNotFoundError } from '../errors.js';
 import { sleep, systemClock, type Clock } from '../internal/clock.js';
-import type { CacheEvent } from '../cache/events.js';
+import type { AuthRecoveryEvent, CacheEvent } from '../cache/events.js';
 import { emitSafely } from '../internal/emit.js';
 import { resolveBackoff, retryDelays, type BackoffOptions } from '../internal/backoff.js';
 import { checkNumber } from '../internal/options.js';
@@ -31,7 +31,7 @@ export interface DbCredentialsOptions<S extends DatabaseSecret> {
   onEvent?: (event: CacheEvent) => void;
 }
 
-type RecoveredFrom = NonNullable<CacheEvent['recoveredFrom']>;
+type RecoveredFrom = AuthRecoveryEvent['recoveredFrom'];
 
 class KeepLooking extends Error {}
 

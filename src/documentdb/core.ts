@@ -1,6 +1,5 @@
 import { MongoClient } from 'mongodb';
 import { ClosedError } from '../errors.js';
-import type { CacheEvent } from '../cache/events.js';
 import { emitSafely } from '../internal/emit.js';
 import type { DbCredentials } from '../credentials/db-credentials.js';
 import type { DocumentDbSecret } from '../credentials/parse.js';
@@ -281,6 +280,6 @@ export class ClientCore {
   }
 
   #emit(event: DocumentDbClientEvent): void {
-    emitSafely(this.#config.onEvent as ((event: CacheEvent) => void) | undefined, event as CacheEvent);
+    emitSafely(this.#config.onEvent, event);
   }
 }

@@ -1,8 +1,6 @@
 import type { CacheEvent } from '../cache/events.js';
 import type { LoginEvent } from '../credentials/login-event.js';
 
-export type { LoginEvent } from '../credentials/login-event.js';
-
 /**
  * The client moved to a new MongoClient. `reason` is `auth-failure` when the database rejected
  * the credentials of `previousVersionId`, `current-changed` when AWSCURRENT moved on and the

@@ -20,8 +20,6 @@ export class Generation {
   #graceOver = false;
   #timer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
-  /** The generation that replaces this one after an auth failure, while it is being built. */
-  replacement: Promise<Generation> | undefined;
 
   constructor(
     readonly number: number,

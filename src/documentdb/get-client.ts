@@ -35,7 +35,8 @@ import { resolveDocumentDbOptions, type DocumentDbClientOptions } from './option
  */
 export async function getDocumentDbClient(options: DocumentDbClientOptions): Promise<DocumentDbClient> {
   const config = resolveDocumentDbOptions(options);
-  const onCacheEvent = config.onEvent as ((event: CacheEvent) => void) | undefined;
+  // A DocumentDB listener takes every cache event too, so it serves as the cache's listener as it is.
+  const onCacheEvent: ((event: CacheEvent) => void) | undefined = config.onEvent;
   const ownedCache =
     options.cache === undefined
       ? new SecretCache({

@@ -7,8 +7,6 @@ export { DocumentDbClient } from './client.js';
 export type { DocumentDbClientStats } from './core.js';
 export { DOCUMENTDB_DEFAULTS } from './options.js';
 export type { DocumentDbClientOptions, MongoClientFactory } from './options.js';
-export { classifyFailure, failedBeforeServer } from './failures.js';
-export type { FailureKind } from './failures.js';
-export type { DocumentDbClientEvent, ClientSwitchEvent, OperationRetryEvent, ClientRetiredEvent, LoginEvent } from './events.js';
+export type { DocumentDbClientEvent, ClientSwitchEvent, OperationRetryEvent, ClientRetiredEvent } from './events.js';
 /** The driver's handle types, so apps can type their handles without importing mongodb themselves. */
 export type { Db, Collection, FindCursor, AggregationCursor, Document, MongoClient, MongoClientOptions } from 'mongodb';

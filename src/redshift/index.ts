@@ -9,6 +9,4 @@ export { getRedshiftClient } from './client.js';
 export type { RedshiftClient, RedshiftClientOptions } from './client.js';
 export type { RedshiftCommonOptions, RedshiftPoolConfig, RedshiftConnectionConfig } from './options.js';
 export type { RedshiftTlsOption } from '../credentials/pg-tls.js';
-export type { LoginEvent, RedshiftEvent } from './events.js';
-export { parseRedshiftSecret } from '../credentials/parse.js';
-export type { RedshiftSecret } from '../credentials/parse.js';
+export type { RedshiftEvent } from './events.js';

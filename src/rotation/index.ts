@@ -8,9 +8,19 @@ export { rotateSecret } from './rotate.js';
 export { runRotationStep, createRotationHandler } from './lambda.js';
 export { RotationScheduler } from './scheduler/scheduler.js';
 export type { RotationSchedulerOptions, ScheduledSecret, SchedulerEvent, SecretStatus } from './scheduler/scheduler.js';
+export type {
+  RotationStartedEvent,
+  RotationStepEvent,
+  RotationSucceededEvent,
+  RotationFailedEvent,
+  RotationRetryEvent,
+  RotationOverdueEvent,
+  RotationSkippedEvent,
+  SchedulerErrorEvent,
+  SchedulerErrorInfo,
+} from './scheduler/types.js';
 export { rotationToken } from './scheduler/plan.js';
 export { alternateUsername } from './strategies/alternating-users.js';
-export { ENGINE_PASSWORD_RULES, checkPasswordPolicy, passwordRequestFor } from './password-policy.js';
 export type { PasswordPolicy, RandomPasswordRequest } from './password-policy.js';
 export { ROTATION_STEPS } from './types.js';
 export type {
@@ -24,4 +34,3 @@ export type {
   StepReport,
 } from './types.js';
 export type { AdapterConnectOptions, DatabaseAdapter, DatabaseSession } from './adapters/types.js';
-export { RotationError, RotationInProgressError, InvalidOptionError } from '../errors.js';

@@ -111,10 +111,10 @@ describe('fromSdkError', () => {
     expect(fromSdkError(timeout, REF).message).toContain('timed out');
   });
 
-  it('maps an unknown 4xx error to a non-retryable CredstageError naming the error', () => {
+  it('maps an unknown 4xx error to a non-retryable InvalidRequestError naming the error', () => {
     const err = fromSdkError({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } }, REF);
 
-    expect(err.constructor).toBe(CredstageError);
+    expect(err.constructor).toBe(InvalidRequestError);
     expect(err).toMatchObject({ code: 'ERR_INVALID_REQUEST', retryable: false });
     expect(err.message).toContain('ValidationException');
   });

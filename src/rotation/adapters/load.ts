@@ -1,3 +1,4 @@
+import { MissingDependencyError } from '../../errors.js';
 import type { DatabaseEngine } from '../../credentials/parse.js';
 import type { AdapterConnectOptions, DatabaseAdapter } from './types.js';
 
@@ -18,7 +19,7 @@ export async function loadAdapter(engine: DatabaseEngine, connect: AdapterConnec
     const driver = engine === 'mongo' ? 'mongodb' : 'pg';
     const code = (err as { code?: unknown }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new Error(`rotating a ${engine} secret needs the "${driver}" package: npm install ${driver}`, { cause: err });
+      throw new MissingDependencyError({ dependency: driver, neededFor: `rotating a ${engine} secret`, cause: err });
     }
     throw err;
   }

@@ -77,7 +77,7 @@ function under<T>(path: string, check: () => T): T {
     return check();
   } catch (err) {
     if (!(err instanceof InvalidOptionError)) throw err;
-    throw new InvalidOptionError(join(path, err.option), err.message.slice(`option "${err.option}" `.length));
+    throw new InvalidOptionError(join(path, err.option), err.problem);
   }
 }
 

@@ -22,6 +22,9 @@ interface Tracked {
   notBefore: number;
 }
 
+/** A scheduler event as an emit site writes it: `at` is stamped by `#emit`. */
+type SchedulerEventInput<E = SchedulerEvent> = E extends SchedulerEvent ? Omit<E, 'at'> : never;
+
 function errorInfo(err: unknown): { code: string; message: string } {
   const e = err as { code?: unknown; message?: unknown; name?: unknown };
   return { code: typeof e.code === 'string' ? e.code : String(e.name ?? 'Error'), message: String(e.message ?? err) };
@@ -298,7 +301,7 @@ export class RotationScheduler {
     tracked.status.overdue = overdue;
   }
 
-  #emit(event: Omit<SchedulerEvent, 'at'>): void {
+  #emit(event: SchedulerEventInput): void {
     emitSafely(this.#onEvent, { ...event, at: new Date(this.#clock.now()) });
   }
 }

@@ -30,21 +30,96 @@ export type RotateFunction = (request: ScheduledRotationOptions & {
   onStep?: (step: { step: string; durationMs: number; warning?: string | undefined }) => void;
 }) => Promise<unknown>;
 
-/** An event from the scheduler, for structured logs. Never carries a secret value. */
-export interface SchedulerEvent {
-  type: 'rotation-started' | 'step' | 'rotation-succeeded' | 'rotation-failed' | 'retry' | 'overdue' | 'skipped' | 'error';
-  secretId: string;
-  at: Date;
-  clientRequestToken?: string | undefined;
-  dueAt?: Date | undefined;
-  step?: string | undefined;
-  durationMs?: number | undefined;
-  /** `step`: the engine's warning, e.g. a new password sent without TLS (never a secret). */
-  warning?: string | undefined;
-  attempt?: number | undefined;
-  reason?: string | undefined;
-  error?: { code: string; message: string } | undefined;
+/** What a failed attempt or check reports: the error's `code` and message (never a secret). */
+export interface SchedulerErrorInfo {
+  code: string;
+  message: string;
 }
+
+interface SchedulerEventBase {
+  secretId: string;
+  /** When the scheduler sent the event (its clock). */
+  at: Date;
+}
+
+/** A rotation begins: `reason` is the plan's action (`rotate`, `resume`, ...). */
+export interface RotationStartedEvent extends SchedulerEventBase {
+  type: 'rotation-started';
+  clientRequestToken: string;
+  dueAt: Date;
+  reason: SecretPlan['action'];
+}
+
+/** One engine step finished. `warning`: the engine's warning, e.g. a new password sent without TLS (never a secret). */
+export interface RotationStepEvent extends SchedulerEventBase {
+  type: 'step';
+  clientRequestToken: string;
+  step: string;
+  durationMs: number;
+  warning?: string;
+}
+
+/** The rotation finished all its steps. */
+export interface RotationSucceededEvent extends SchedulerEventBase {
+  type: 'rotation-succeeded';
+  clientRequestToken: string;
+  dueAt: Date;
+}
+
+/** The last attempt within the window failed; the scheduler tries again after its longest backoff. */
+export interface RotationFailedEvent extends SchedulerEventBase {
+  type: 'rotation-failed';
+  clientRequestToken: string;
+  error: SchedulerErrorInfo;
+}
+
+/** An attempt failed and another follows after a backoff. */
+export interface RotationRetryEvent extends SchedulerEventBase {
+  type: 'retry';
+  clientRequestToken: string;
+  attempt: number;
+  error: SchedulerErrorInfo;
+}
+
+/** The secret is past its due time and has not been rotated (sent once until it is). */
+export interface RotationOverdueEvent extends SchedulerEventBase {
+  type: 'overdue';
+  clientRequestToken: string;
+  dueAt: Date;
+}
+
+/** Not rotated by this scheduler: another process holds AWSPENDING. */
+export interface RotationSkippedEvent extends SchedulerEventBase {
+  type: 'skipped';
+  clientRequestToken: string;
+  reason: string;
+}
+
+/** The scheduler could not read the secret's rotation state to plan it. */
+export interface SchedulerErrorEvent extends SchedulerEventBase {
+  type: 'error';
+  error: SchedulerErrorInfo;
+}
+
+/**
+ * An event from the scheduler, for structured logs; narrow it by `type`. Never carries a secret value.
+ *
+ * @example
+ * ```ts
+ * onEvent: (event) => {
+ *   if (event.type === 'rotation-failed') alert(`${event.secretId}: ${event.error.code}`);
+ * }
+ * ```
+ */
+export type SchedulerEvent =
+  | RotationStartedEvent
+  | RotationStepEvent
+  | RotationSucceededEvent
+  | RotationFailedEvent
+  | RotationRetryEvent
+  | RotationOverdueEvent
+  | RotationSkippedEvent
+  | SchedulerErrorEvent;
 
 /** Where one secret stands, from `status()`. */
 export interface SecretStatus {

@@ -144,7 +144,7 @@ describe('SecretCache when the SDK cannot get AWS credentials', () => {
       maxStaleMs: 60_000,
       backoff: BACKOFF,
       random: () => 0,
-      onEvent: (e) => events.push({ type: e.type, code: e.error?.code, servingStale: e.servingStale }),
+      onEvent: (e) => events.push(e.type === 'error' ? { type: e.type, code: e.error.code, servingStale: e.servingStale } : { type: e.type }),
     });
     expect(await cache.getSecretString(name)).toBe('v1');
     await moto.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2' }));

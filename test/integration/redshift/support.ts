@@ -4,7 +4,8 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { runLoad, type LoadResult } from '../../../tools/demo/load.js';
-import type { LoginEvent, RedshiftEvent } from '../../../src/redshift/index.js';
+import type { LoginEvent } from '../../../src/index.js';
+import type { RedshiftEvent } from '../../../src/redshift/index.js';
 import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
 import { servers } from '../../support/servers.js';
 

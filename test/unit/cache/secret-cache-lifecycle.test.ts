@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { assert, describe, expect, it } from 'vitest';
 import { SecretCache } from '../../../src/cache/secret-cache.js';
 import { ClosedError, InvalidOptionError, InvalidSecretFormatError, ThrottledError } from '../../../src/errors.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
@@ -138,7 +138,9 @@ describe('SecretCache events', () => {
     for (const event of log.events) expect(event).toMatchObject({ secretId: ID, versionStage: 'AWSCURRENT' });
     expect(log.events[1]).toMatchObject({ background: false, previousVersionId: undefined });
     expect(log.events[4]).toMatchObject({ background: true, servingStale: true });
-    expect(log.events[4]!.error?.code).toBe('ERR_ACCESS_DENIED');
+    const failed = log.events[4];
+    assert(failed?.type === 'error');
+    expect(failed.error.code).toBe('ERR_ACCESS_DENIED');
     expect(JSON.stringify(log.events)).not.toContain(PASSWORD);
     expect(inspect(log.events, { depth: 10 })).not.toContain(PASSWORD);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../../src/errors.js';
-import { passwordRequestFor } from '../../../src/rotation/index.js';
+import { passwordRequestFor } from '../../../src/rotation/password-policy.js';
 import { passwordProblem } from '../../../src/rotation/password-policy.js';
 import { randomPassword } from '../../../src/testing/random-password.js';
 
