@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError, RotationError } from '../../../src/errors.js';
 import { createRotationHandler, runRotationStep, ROTATION_STEPS } from '../../../src/rotation/index.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
-import { FakeDatabase, secretIn, secretJson } from './fake-database.js';
+import { FakeDatabase, secretIn, secretJson } from '../../support/fake-database.js';
 import { writes } from './helpers.js';
 import { holderOf, stagesOf, valueAt } from '../../support/stages.js';
 

@@ -5,7 +5,7 @@ import { RotationError, RotationInProgressError } from '../../../src/errors.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
 import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
-import { FakeDatabase, secretIn, secretJson } from './fake-database.js';
+import { FakeDatabase, secretIn, secretJson } from '../../support/fake-database.js';
 import { holderOf, valueAt } from '../../support/stages.js';
 
 const ID = 'Applications/MyApp/Postgres';

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { RotationError } from '../../../src/errors.js';
 import { alternateUsername, rotateSecret } from '../../../src/rotation/index.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
-import { FakeDatabase, secretIn, secretJson } from './fake-database.js';
+import { FakeDatabase, secretIn, secretJson } from '../../support/fake-database.js';
 import { writes } from './helpers.js';
 import { holderOf, valueAt } from '../../support/stages.js';
 

@@ -6,7 +6,7 @@ import { InvalidOptionError, RotationError, RotationInProgressError } from '../.
 import { rotateSecret } from '../../../src/rotation/index.js';
 import type { StepReport } from '../../../src/rotation/types.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
-import { downError, FakeDatabase, secretIn, secretJson } from './fake-database.js';
+import { downError, FakeDatabase, secretIn, secretJson } from '../../support/fake-database.js';
 import { writes } from './helpers.js';
 import { holderOf, stagesOf, valueAt } from '../../support/stages.js';
 
