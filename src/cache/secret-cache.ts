@@ -36,12 +36,38 @@ interface Entry {
 }
 
 /** A request in flight for one key. */
-interface Flight {
-  promise?: Promise<Entry>;
-  /** Set once a waiting caller joins a background loop: the retries it may still make. */
-  retriesLeft: number | undefined;
+/**
+ * One fetch in flight for a key, shared by every caller of that key (single flight). A flight a
+ * background refresh started retries until the value it serves meanwhile is too stale; once a
+ * caller waits on it, that caller's maxAttempts bounds the retries left.
+ */
+class Flight {
+  readonly promise: Promise<Entry>;
   /** Set by invalidate(): the answer, sent before the invalidation, is not stored or joined. */
-  discarded: boolean;
+  discarded = false;
+  /** Set once a waiting caller joins a running flight: the retries it may still make. */
+  #callerRetriesLeft: number | undefined;
+
+  /** `start` runs at once, with this flight, and returns the fetch every caller shares. */
+  constructor(start: (flight: Flight) => Promise<Entry>) {
+    this.promise = start(this);
+  }
+
+  /** A caller that waits joins: from here on it gets no more than `retries` more attempts. */
+  joinWaitingCaller(retries: number): void {
+    this.#callerRetriesLeft ??= retries;
+  }
+
+  get hasJoinedCaller(): boolean {
+    return this.#callerRetriesLeft !== undefined;
+  }
+
+  /** Uses up one of the joined caller's retries; false when it has none left. */
+  spendCallerRetry(): boolean {
+    if (this.#callerRetriesLeft === undefined || this.#callerRetriesLeft <= 0) return false;
+    this.#callerRetriesLeft--;
+    return true;
+  }
 }
 
 /** Counters of a cache since it was created. */
@@ -282,55 +308,71 @@ export class SecretCache {
   }
 
   /** Single-flight fetch with retries; a background refresh retries until the value is too stale to serve. */
+  // Not lru-cache's fetch(): it cannot retry a background refresh for the stale window, nor bound a joining caller to its own maxAttempts.
   #load(target: Target, background: boolean): Promise<Entry> {
     const running = this.#inflight.get(target.key);
     if (running) {
       // A background loop retries until maxStale; a caller that waits on it (refresh, or a miss)
       // gets no more than its own maxAttempts from here on.
-      if (!background) running.retriesLeft ??= this.config.maxAttempts - 1;
-      return running.promise!;
+      if (!background) running.joinWaitingCaller(this.config.maxAttempts - 1);
+      return running.promise;
     }
-    const flight: Flight = { retriesLeft: undefined, discarded: false };
-    const { backoff, clock } = this.config;
+    const flight = new Flight((self) => this.#fly(target, background, self));
+    this.#inflight.set(target.key, flight);
+    return flight.promise;
+  }
+
+  /** The fetch of one flight: retried, then stored (or, when the secret is gone, the stale entry dropped). */
+  #fly(target: Target, background: boolean, flight: Flight): Promise<Entry> {
     const previous = this.#store.peek(target.key);
-    const retryWindowMs = background && previous ? Math.max(0, previous.staleUntil - clock.now()) : undefined;
-    const promise = pRetry(() => this.#fetchOnce(target), {
-      retries: retryWindowMs === undefined ? this.config.maxAttempts - 1 : Number.POSITIVE_INFINITY,
-      maxRetryTime: retryWindowMs ?? Number.POSITIVE_INFINITY,
-      ...retryDelays(backoff),
-      signal: this.#abort.signal,
-      unref: background, // a background refresh must not keep the process alive; a waiting caller must
-      shouldRetry: ({ error }) => this.#shouldRetry(error, flight, retryWindowMs === undefined ? undefined : previous),
-      onFailedAttempt: ({ error }) => {
-        this.#counters.errors++;
-        const servingStale = previous !== undefined && clock.now() < previous.staleUntil;
-        this.#emit({
-          type: 'error',
-          target,
-          error: fromSdkError(error, target.selector),
-          background,
-          servingStale,
-          previousVersionId: previous?.version.versionId,
-        });
-      },
-    })
+    return this.#fetchWithRetries(target, background, flight, previous)
       .then(
         (version) => this.#remember(target, version, background, previous, flight.discarded),
         (error: unknown) => {
-          // Secrets Manager saying the secret or stage is gone ends stale serving: the next caller
-          // gets the typed error instead of a value nobody vouches for any more.
-          if (background && endsStaleServing(error) && this.#store.peek(target.key) === previous) {
-            this.#store.delete(target.key);
-          }
+          if (background) this.#forgetIfGone(target, error, previous);
           throw error;
         },
       )
       .finally(() => {
         if (this.#inflight.get(target.key) === flight) this.#inflight.delete(target.key);
       });
-    flight.promise = promise;
-    this.#inflight.set(target.key, flight);
-    return promise;
+  }
+
+  /** p-retry over one fetch: a waiting caller's maxAttempts, or a background refresh's stale window. */
+  #fetchWithRetries(target: Target, background: boolean, flight: Flight, previous: Entry | undefined): Promise<SecretVersion> {
+    const { backoff, clock } = this.config;
+    const retryWindowMs = background && previous ? Math.max(0, previous.staleUntil - clock.now()) : undefined;
+    const stale = retryWindowMs === undefined ? undefined : previous;
+    return pRetry(() => this.#fetchOnce(target), {
+      retries: retryWindowMs === undefined ? this.config.maxAttempts - 1 : Number.POSITIVE_INFINITY,
+      maxRetryTime: retryWindowMs ?? Number.POSITIVE_INFINITY,
+      ...retryDelays(backoff),
+      signal: this.#abort.signal,
+      unref: background, // a background refresh must not keep the process alive; a waiting caller must
+      shouldRetry: ({ error }) => this.#shouldRetry(error, flight, stale),
+      onFailedAttempt: ({ error }) => this.#reportFailedAttempt(target, error, background, previous),
+    });
+  }
+
+  #reportFailedAttempt(target: Target, error: unknown, background: boolean, previous: Entry | undefined): void {
+    this.#counters.errors++;
+    const servingStale = previous !== undefined && this.config.clock.now() < previous.staleUntil;
+    this.#emit({
+      type: 'error',
+      target,
+      error: fromSdkError(error, target.selector),
+      background,
+      servingStale,
+      previousVersionId: previous?.version.versionId,
+    });
+  }
+
+  /**
+   * Secrets Manager saying the secret or stage is gone ends stale serving: the next caller gets
+   * the typed error instead of a value nobody vouches for any more.
+   */
+  #forgetIfGone(target: Target, error: unknown, previous: Entry | undefined): void {
+    if (endsStaleServing(error) && this.#store.peek(target.key) === previous) this.#store.delete(target.key);
   }
 
   /**
@@ -341,18 +383,20 @@ export class SecretCache {
    * does not take away a value the process already holds; and one loop with backoff, rather than
    * a new request per stale read, keeps a failing Secrets Manager from being called on every hit.
    * `stale` is the entry a background refresh serves meanwhile, undefined for a waiting caller.
+   * A caller that joined the flight spends one of its retries on each retry.
    */
   #shouldRetry(error: unknown, flight: Flight, stale: Entry | undefined): boolean {
     if (this.#closed) return false;
+    if (stale !== undefined && !this.#mayRetryBehindStale(error, stale)) return false;
     const retryable = (error as { retryable?: boolean }).retryable === true;
-    if (stale !== undefined) {
-      // The injected clock, not p-retry's performance.now(), decides when a stale value is too old to retry for.
-      if (endsStaleServing(error) || this.config.clock.now() >= stale.staleUntil) return false;
-      // A waiting caller joined this loop: it gets the error at once unless retrying may help.
-      if (flight.retriesLeft === undefined) return true;
-      return retryable && flight.retriesLeft-- > 0;
-    }
-    return retryable && (flight.retriesLeft === undefined || flight.retriesLeft-- > 0);
+    // A background loop alone retries every error; a waiting caller only a retryable one.
+    if (!flight.hasJoinedCaller) return stale !== undefined || retryable;
+    return retryable && flight.spendCallerRetry();
+  }
+
+  /** The injected clock, not p-retry's performance.now(), decides when a stale value is too old to retry for. */
+  #mayRetryBehindStale(error: unknown, stale: Entry): boolean {
+    return !endsStaleServing(error) && this.config.clock.now() < stale.staleUntil;
   }
 
   async #fetchOnce(target: Target): Promise<SecretVersion> {

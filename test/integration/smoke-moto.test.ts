@@ -1,28 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
-  DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
-import { servers } from '../support/servers.js';
+import { motoClient } from '../support/moto.js';
+import { uniqueName } from '../support/names.js';
+import { stagesOf } from '../support/stages.js';
 
-const { endpoint, region } = servers().moto;
-const client = new SecretsManagerClient({
-  endpoint,
-  region,
-  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-});
+const client = motoClient({ maxAttempts: 3 });
 afterAll(() => client.destroy());
 
-const uniqueName = (): string => `credstage/smoke/${randomUUID()}`;
-
 async function createSecret(value: string): Promise<{ name: string; versionId: string }> {
-  const name = uniqueName();
+  const name = uniqueName('credstage/smoke');
   const created = await client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
   return { name, versionId: created.VersionId! };
 }
@@ -43,11 +36,6 @@ async function promote(name: string, from: string, to: string): Promise<void> {
 
 const getStage = (name: string, stage: string) =>
   client.send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }));
-
-async function stagesOf(name: string): Promise<Record<string, string[]>> {
-  const described = await client.send(new DescribeSecretCommand({ SecretId: name }));
-  return described.VersionIdsToStages ?? {};
-}
 
 describe('moto (Secrets Manager API on loopback)', () => {
   it('returns the value of the stage that GetSecretValue names', async () => {
@@ -77,7 +65,7 @@ describe('moto (Secrets Manager API on loopback)', () => {
 
     await promote(name, v1, v2);
 
-    let stages = await stagesOf(name);
+    let stages = await stagesOf(client, name);
     expect(stages[v2]).toContain('AWSCURRENT');
     expect(stages[v1]).toEqual(['AWSPREVIOUS']);
     expect((await getStage(name, 'AWSCURRENT')).SecretString).toBe('two');
@@ -85,7 +73,7 @@ describe('moto (Secrets Manager API on loopback)', () => {
     const v3 = await putPending(name, 'three');
     await promote(name, v2, v3);
 
-    stages = await stagesOf(name);
+    stages = await stagesOf(client, name);
     expect(stages[v3]).toContain('AWSCURRENT');
     expect(stages[v2]).toEqual(['AWSPREVIOUS']);
     expect(stages[v1] ?? []).not.toContain('AWSPREVIOUS');
@@ -117,7 +105,7 @@ describe('moto (Secrets Manager API on loopback)', () => {
   });
 
   it('answers ListSecretVersionIds for an unknown secret with ResourceNotFoundException', async () => {
-    const failure = await client.send(new ListSecretVersionIdsCommand({ SecretId: uniqueName() })).catch((err: unknown) => err);
+    const failure = await client.send(new ListSecretVersionIdsCommand({ SecretId: uniqueName('credstage/smoke') })).catch((err: unknown) => err);
     expect((failure as Error).name).toBe('ResourceNotFoundException');
   });
 });

@@ -104,6 +104,106 @@ export function summaryTable(rows: readonly SummaryRow[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
+/** Starts PostgreSQL and (unless skipped, or it cannot start) FerretDB, each with its secret and clients. */
+async function startTargets(sm: SecretsManagerLike, runId: string, options: DemoOptions, targets: DemoTarget[], notes: string[]): Promise<void> {
+  const { write } = options;
+  write('starting PostgreSQL (Redshift stand-in)…\n');
+  targets.push(await redshiftTarget(sm, runId, options.concurrency));
+  if (options.skipDocumentDb) {
+    notes.push('DocumentDB half skipped (--no-documentdb).');
+    return;
+  }
+  write('starting FerretDB (DocumentDB stand-in; the first run builds it with Go, about 90 s)…\n');
+  try {
+    targets.push(await documentDbTarget(sm, runId));
+  } catch (err) {
+    const line = `DocumentDB half skipped: ${(err as Error).message.split('\n')[0]}`;
+    notes.push(line);
+    write(`${line}\n`);
+  }
+}
+
+/** Continuous load on every client until `running()` turns false or `budgetMs` passes, recorded on its timeline. */
+function startLoads(timelines: readonly Running[], options: DemoOptions, budgetMs: number, running: () => boolean): Promise<unknown>[] {
+  return timelines.map(({ client, timeline }) =>
+    runLoad({
+      concurrency: options.concurrency,
+      running: () => running() && !options.signal?.aborted,
+      maxDurationMs: budgetMs,
+      thinkMs: 5,
+      op: async (seq) => {
+        const t0 = performance.now();
+        try {
+          await client.op(seq);
+          timeline.record(true, performance.now() - t0);
+        } catch (err) {
+          timeline.record(false, performance.now() - t0);
+          throw err;
+        }
+      },
+    }),
+  );
+}
+
+/**
+ * Rotates until the rotations are done, the time budget passes or the run is aborted, then a last
+ * second of load. Resolves only once no rotation is under way: stopping the servers under one
+ * would leave it running against them in the background.
+ */
+async function rotateWithin(sm: SecretsManagerLike, targets: DemoTarget[], options: DemoOptions, budgetMs: number, onRotated: () => void): Promise<void> {
+  // Stops starting rotations (Ctrl-C or the time budget); one under way still finishes its steps.
+  const stopRotations = new AbortController();
+  const onAbort = (): void => stopRotations.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const rotations = rotateAll(sm, targets, { ...options, signal: stopRotations.signal }, onRotated);
+  try {
+    await Promise.race([rotations, sleep(budgetMs, stopRotations.signal)]);
+    await sleep(1_000, options.signal); // a last second of load after the last rotation
+  } finally {
+    stopRotations.abort();
+    options.signal?.removeEventListener('abort', onAbort);
+    await rotations.catch(() => undefined);
+  }
+}
+
+function summaryRows(timelines: readonly Running[]): SummaryRow[] {
+  return timelines.map(({ database, timeline }) => ({
+    database,
+    client: timeline.name,
+    ok: timeline.totalOk,
+    failed: timeline.totalFailed,
+    p99Ms: percentile(timeline.latenciesMs, 99),
+  }));
+}
+
+/** Writes the self-contained HTML report to `path`. */
+async function writeHtmlReport(path: string, timelines: readonly Running[], rows: SummaryRow[], rotationsAtS: number[], notes: string[], pauseMs: number): Promise<void> {
+  const html = renderReport({
+    title: 'credstage demo: database connections while the password rotates',
+    generatedAt: new Date(),
+    charts: timelines.map(({ database, timeline }) => ({ database, timeline })),
+    rotationsAtS,
+    rows,
+    notes: [
+      `${rotationsAtS.length} single-user rotations by credstage's engine, ${pauseMs} ms between the password change and the AWSCURRENT move.`,
+      'Every client recycles its connections about once a second, as pools do behind idle timeouts, scaling and failovers.',
+      ...notes,
+    ],
+  });
+  await writeFile(path, html);
+}
+
+/** Closes every client, stops every server and deletes the demo's secrets. */
+async function cleanUp(sm: SecretsManagerLike, targets: readonly DemoTarget[]): Promise<void> {
+  for (const target of targets) {
+    await Promise.allSettled(target.clients.map((c) => c.close()));
+    await target.stop().catch(() => undefined);
+    // Against a real endpoint the demo's secrets would outlive it (and cost money on AWS).
+    await sm.send(new DeleteSecretCommand({ SecretId: target.secretId, ForceDeleteWithoutRecovery: true })).catch(() => undefined);
+  }
+  (sm as { destroy?: () => void }).destroy?.();
+}
+
 /**
  * The demo: embedded PostgreSQL (and FerretDB when it can be started), an in-process Secrets
  * Manager (or `endpoint`), three clients per database under continuous load while credstage's
@@ -111,105 +211,38 @@ export function summaryTable(rows: readonly SummaryRow[]): string {
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { write } = options;
-  const runId = randomBytes(4).toString('hex');
   const sm = secretsManager(options);
   const notes: string[] = [];
   const targets: DemoTarget[] = [];
   try {
-    write('starting PostgreSQL (Redshift stand-in)…\n');
-    targets.push(await redshiftTarget(sm, runId, options.concurrency));
-    if (options.skipDocumentDb) notes.push('DocumentDB half skipped (--no-documentdb).');
-    else {
-      write('starting FerretDB (DocumentDB stand-in; the first run builds it with Go, about 90 s)…\n');
-      try {
-        targets.push(await documentDbTarget(sm, runId));
-      } catch (err) {
-        const line = `DocumentDB half skipped: ${(err as Error).message.split('\n')[0]}`;
-        notes.push(line);
-        write(`${line}\n`);
-      }
-    }
+    await startTargets(sm, randomBytes(4).toString('hex'), options, targets, notes);
     const start = performance.now();
+    const elapsedS = (): number => (performance.now() - start) / 1000;
     const timelines: Running[] = targets.flatMap((t) => t.clients.map((c) => ({ database: t.database, client: c, timeline: new Timeline(c.name, start) })));
     const rotationsAtS: number[] = [];
-    let rotating = true;
+    const progress = (): string => progressLine(elapsedS(), rotationsAtS.length, options.rotations, timelines);
     const budgetMs = options.durationMs ?? options.rotations * (options.intervalMs + options.pauseMs + 2_000) + 10_000;
     write(`load: ${timelines.length} clients × ${options.concurrency} workers; ${options.rotations} single-user rotations, one every ${options.intervalMs} ms, ${options.pauseMs} ms between password change and stage move\n`);
-    const ticker = setInterval(() => {
-      const line = progressLine((performance.now() - start) / 1000, rotationsAtS.length, options.rotations, timelines);
-      write(options.live ? `\r${line}` : `${line}\n`);
-    }, options.live ? 500 : 5_000);
-    const loads = timelines.map(({ client, timeline }) =>
-      runLoad({
-        concurrency: options.concurrency,
-        running: () => rotating && !options.signal?.aborted,
-        maxDurationMs: budgetMs,
-        thinkMs: 5,
-        op: async (seq) => {
-          const t0 = performance.now();
-          try {
-            await client.op(seq);
-            timeline.record(true, performance.now() - t0);
-          } catch (err) {
-            timeline.record(false, performance.now() - t0);
-            throw err;
-          }
-        },
-      }),
-    );
-    // Stops starting rotations (Ctrl-C or the time budget); one under way still finishes its steps.
-    const stopRotations = new AbortController();
-    const onAbort = (): void => stopRotations.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const rotations = rotateAll(sm, targets, { ...options, signal: stopRotations.signal }, () =>
-      rotationsAtS.push((performance.now() - start) / 1000),
-    );
+    const ticker = setInterval(() => write(options.live ? `\r${progress()}` : `${progress()}\n`), options.live ? 500 : 5_000);
+    let rotating = true;
+    const loads = startLoads(timelines, options, budgetMs, () => rotating);
     try {
-      await Promise.race([rotations, sleep(budgetMs, stopRotations.signal)]);
-      await sleep(1_000, options.signal); // a last second of load after the last rotation
+      await rotateWithin(sm, targets, options, budgetMs, () => rotationsAtS.push(elapsedS()));
     } finally {
-      stopRotations.abort();
-      options.signal?.removeEventListener('abort', onAbort);
-      // Never stop the servers under a rotation: it would go on against them in the background.
-      await rotations.catch(() => undefined);
       rotating = false;
       await Promise.all(loads);
       clearInterval(ticker);
-      write(`${options.live ? '\n' : ''}${progressLine((performance.now() - start) / 1000, rotationsAtS.length, options.rotations, timelines)}\n`);
+      write(`${options.live ? '\n' : ''}${progress()}\n`);
     }
-    const rows: SummaryRow[] = timelines.map(({ database, timeline }) => ({
-      database,
-      client: timeline.name,
-      ok: timeline.totalOk,
-      failed: timeline.totalFailed,
-      p99Ms: percentile(timeline.latenciesMs, 99),
-    }));
+    const rows = summaryRows(timelines);
     write(`\n${summaryTable(rows)}\n`);
     for (const note of notes) write(`note: ${note}\n`);
     if (options.reportPath) {
-      const html = renderReport({
-        title: 'credstage demo: database connections while the password rotates',
-        generatedAt: new Date(),
-        charts: timelines.map(({ database, timeline }) => ({ database, timeline })),
-        rotationsAtS,
-        rows,
-        notes: [
-          `${rotationsAtS.length} single-user rotations by credstage's engine, ${options.pauseMs} ms between the password change and the AWSCURRENT move.`,
-          'Every client recycles its connections about once a second, as pools do behind idle timeouts, scaling and failovers.',
-          ...notes,
-        ],
-      });
-      await writeFile(options.reportPath, html);
+      await writeHtmlReport(options.reportPath, timelines, rows, rotationsAtS, notes, options.pauseMs);
       write(`report: ${options.reportPath}\n`);
     }
     return { rows, rotations: rotationsAtS.length, notes };
   } finally {
-    for (const target of targets) {
-      await Promise.allSettled(target.clients.map((c) => c.close()));
-      await target.stop().catch(() => undefined);
-      // Against a real endpoint the demo's secrets would outlive it (and cost money on AWS).
-      await sm.send(new DeleteSecretCommand({ SecretId: target.secretId, ForceDeleteWithoutRecovery: true })).catch(() => undefined);
-    }
-    (sm as { destroy?: () => void }).destroy?.();
+    await cleanUp(sm, targets);
   }
 }

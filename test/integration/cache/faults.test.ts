@@ -5,6 +5,7 @@ import { SecretCache } from '../../../src/cache/secret-cache.js';
 import { createSecretsManagerClient } from '../../../src/secrets-manager/client.js';
 import { CredstageError, ServiceUnavailableError, ThrottledError } from '../../../src/errors.js';
 import { FaultProxy, type FaultMode } from '../../support/fault-proxy.js';
+import { motoClient } from '../../support/moto.js';
 import { servers } from '../../support/servers.js';
 import { attemptsWithin } from '../../unit/cache/fixtures.js';
 
@@ -25,7 +26,7 @@ const clients: SecretsManagerClient[] = [];
 
 beforeAll(async () => {
   proxy = await FaultProxy.start(servers().moto.endpoint);
-  moto = new SecretsManagerClient({ endpoint: servers().moto.endpoint, region: servers().moto.region, maxAttempts: 1 });
+  moto = motoClient();
 });
 
 afterAll(async () => {

@@ -6,13 +6,13 @@ import {
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
-import { servers } from '../../support/servers.js';
+import { motoClient } from '../../support/moto.js';
+import { labelledStagesOf } from '../../support/stages.js';
 
 /**
  * One list of Secrets Manager stage-semantics cases, run against moto and against
@@ -29,7 +29,7 @@ interface StageCase {
 }
 
 const backends: Array<[string, () => SecretsManagerLike]> = [
-  ['moto', () => new SecretsManagerClient({ endpoint: servers().moto.endpoint, region: servers().moto.region, maxAttempts: 1 })],
+  ['moto', () => motoClient()],
   ['InMemorySecretsManager', () => new InMemorySecretsManager()],
 ];
 
@@ -52,18 +52,6 @@ async function read(sm: SecretsManagerLike, name: string, stage: string): Promis
   return sm.send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }));
 }
 
-/**
- * VersionIdsToStages of the versions that hold a label, each label list sorted. AWS leaves
- * deprecated (label-less) versions out; moto lists them with `[]`, so they are dropped here.
- */
-async function stagesOf(sm: SecretsManagerLike, name: string): Promise<Record<string, string[]>> {
-  const out = await sm.send(new DescribeSecretCommand({ SecretId: name }));
-  const entries = Object.entries((out.VersionIdsToStages ?? {}) as Record<string, string[]>)
-    .filter(([, labels]) => labels.length > 0)
-    .map(([id, labels]) => [id, [...labels].sort()] as const);
-  return Object.fromEntries(entries);
-}
-
 async function errorName(promise: Promise<unknown>): Promise<string> {
   return promise.then(
     () => 'no error',
@@ -76,7 +64,7 @@ const cases: StageCase[] = [
     name: 'a new secret has one version, holding AWSCURRENT',
     async run(sm, name) {
       const v1 = await create(sm, name);
-      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'] });
       expect(await read(sm, name, 'AWSCURRENT')).toMatchObject({ VersionId: v1, SecretString: 'v1', VersionStages: ['AWSCURRENT'] });
     },
   },
@@ -85,7 +73,7 @@ const cases: StageCase[] = [
     async run(sm, name) {
       const v1 = await create(sm, name);
       const v2 = await put(sm, name, 'v2');
-      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSPREVIOUS'], [v2]: ['AWSCURRENT'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v1]: ['AWSPREVIOUS'], [v2]: ['AWSCURRENT'] });
       expect((await read(sm, name, 'AWSCURRENT')).SecretString).toBe('v2');
       expect((await read(sm, name, 'AWSPREVIOUS')).SecretString).toBe('v1');
     },
@@ -96,7 +84,7 @@ const cases: StageCase[] = [
       const v1 = await create(sm, name);
       const v2 = await put(sm, name, 'v2');
       const v3 = await put(sm, name, 'v3');
-      expect(await stagesOf(sm, name)).toEqual({ [v2]: ['AWSPREVIOUS'], [v3]: ['AWSCURRENT'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v2]: ['AWSPREVIOUS'], [v3]: ['AWSCURRENT'] });
       const old = await sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: v1 }));
       expect(old.SecretString).toBe('v1');
     },
@@ -106,7 +94,7 @@ const cases: StageCase[] = [
     async run(sm, name) {
       const v1 = await create(sm, name);
       const pending = await put(sm, name, 'v2', ['AWSPENDING']);
-      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [pending]: ['AWSPENDING'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [pending]: ['AWSPENDING'] });
       expect((await read(sm, name, 'AWSCURRENT')).SecretString).toBe('v1');
       expect((await read(sm, name, 'AWSPENDING')).SecretString).toBe('v2');
     },
@@ -117,9 +105,9 @@ const cases: StageCase[] = [
       const v1 = await create(sm, name);
       const pending = await put(sm, name, 'v2', ['AWSPENDING']);
       await sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: pending, RemoveFromVersionId: v1 }));
-      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSPREVIOUS'], [pending]: ['AWSCURRENT', 'AWSPENDING'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v1]: ['AWSPREVIOUS'], [pending]: ['AWSCURRENT', 'AWSPENDING'] });
       await sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', RemoveFromVersionId: pending }));
-      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSPREVIOUS'], [pending]: ['AWSCURRENT'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v1]: ['AWSPREVIOUS'], [pending]: ['AWSCURRENT'] });
       expect((await read(sm, name, 'AWSCURRENT')).SecretString).toBe('v2');
       expect(await errorName(read(sm, name, 'AWSPENDING'))).toBe('ResourceNotFoundException');
     },
@@ -131,7 +119,7 @@ const cases: StageCase[] = [
       const pending = await put(sm, name, 'v2', ['AWSPENDING']);
       const move = sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: pending }));
       expect(await errorName(move)).toBe('InvalidParameterException');
-      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [pending]: ['AWSPENDING'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [pending]: ['AWSPENDING'] });
     },
   },
   {
@@ -143,7 +131,7 @@ const cases: StageCase[] = [
       const blue = await put(sm, name, 'b', ['blue']);
       expect((await read(sm, name, 'blue')).SecretString).toBe('b');
       await sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'blue', MoveToVersionId: v1, RemoveFromVersionId: blue }));
-      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT', 'blue'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT', 'blue'] });
       expect((await read(sm, name, 'blue')).VersionId).toBe(v1);
     },
   },
@@ -154,7 +142,7 @@ const cases: StageCase[] = [
       const t = token();
       expect(await put(sm, name, 'v2', ['AWSPENDING'], t)).toBe(t);
       expect(await put(sm, name, 'v2', ['AWSPENDING'], t)).toBe(t);
-      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [t]: ['AWSPENDING'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [t]: ['AWSPENDING'] });
     },
   },
   {
@@ -227,10 +215,10 @@ const cases: StageCase[] = [
       expect(await errorName(sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', MoveToVersionId: second, RemoveFromVersionId: v1 })))).toBe(
         'InvalidParameterException',
       );
-      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [first]: ['AWSPENDING'], [second]: ['credstage-created'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [first]: ['AWSPENDING'], [second]: ['credstage-created'] });
       await sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', MoveToVersionId: first }));
       await sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', MoveToVersionId: second, RemoveFromVersionId: first }));
-      expect(await stagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [second]: ['AWSPENDING', 'credstage-created'] });
+      expect(await labelledStagesOf(sm, name)).toEqual({ [v1]: ['AWSCURRENT'], [second]: ['AWSPENDING', 'credstage-created'] });
     },
   },
   {

@@ -1,8 +1,10 @@
 import { CreateSecretCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { servers } from '../../support/servers.js';
-import { awkwardPassword, createSecret, smClient, uniqueName } from '../rotation/support.js';
+import { awkwardPassword, createSecret } from '../rotation/support.js';
 import { credstage, leakedPasswords, LineProcess } from './support.js';
+import { uniqueName } from '../../support/names.js';
+import { motoClient } from '../../support/moto.js';
 
 describe('credstage get', () => {
   afterEach(() => LineProcess.killAll());
@@ -15,7 +17,7 @@ describe('credstage get', () => {
   const value = { engine: 'postgres', host: '127.0.0.1', port: 5439, username: 'app_user', password, dbname: 'dev' };
 
   beforeAll(async () => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
     secretId = uniqueName('cli/get');
     ({ arn, versionId } = await createSecret(client, secretId, value));
   });

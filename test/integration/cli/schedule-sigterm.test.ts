@@ -6,8 +6,10 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rotationToken } from '../../../src/rotation/index.js';
 import { servers } from '../../support/servers.js';
-import { asPostgresAdmin, holderOf, logsIn, readStage, rotatableSecret, smClient } from '../rotation/support.js';
+import { asPostgresAdmin, logsIn, rotatableSecret } from '../rotation/support.js';
 import { CLI, currentCreatedAtMs, dailyCronDueSoon, leakedPasswords, LineProcess, SHIFT_CLOCK } from './support.js';
+import { holderOf, readStage } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 const MINUTE_MS = 60_000;
 
@@ -56,7 +58,7 @@ describe('credstage schedule: SIGTERM in the middle of a rotation', () => {
   let dir: string;
 
   beforeAll(async () => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
     dir = await mkdtemp(join(tmpdir(), 'credstage-schedule-'));
   });
   afterAll(async () => {

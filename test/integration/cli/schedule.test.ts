@@ -6,8 +6,10 @@ import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rotationToken } from '../../../src/rotation/index.js';
 import { servers } from '../../support/servers.js';
-import { awkwardPassword, createSecret, smClient, uniqueName } from '../rotation/support.js';
+import { awkwardPassword, createSecret } from '../rotation/support.js';
 import { allVersions, credstage, currentCreatedAtMs, dailyCronDueSoon, leakedPasswords, LineProcess, SHIFT_CLOCK } from './support.js';
+import { uniqueName } from '../../support/names.js';
+import { motoClient } from '../../support/moto.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -20,7 +22,7 @@ describe('credstage schedule --dry-run', () => {
   const password = awkwardPassword();
 
   beforeAll(async () => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
     dir = await mkdtemp(join(tmpdir(), 'credstage-schedule-'));
   });
   afterAll(async () => {

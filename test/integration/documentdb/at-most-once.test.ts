@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getDocumentDbClient, type DocumentDbClient } from '../../../src/documentdb/index.js';
 import { servers } from '../../support/servers.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
-import { createDocumentDbSecret, createUser, uniqueName, useDocumentDbFixtures } from './helpers.js';
+import { createDocumentDbSecret, createUser, useDocumentDbFixtures } from './helpers.js';
 import { ReplyFreezeProxy } from './reply-freeze-proxy.js';
+import { uniqueName } from '../../support/names.js';
 
 interface Counter {
   _id: string;

@@ -6,7 +6,8 @@ import { AuthenticationRejectedError, InvalidSecretFormatError } from '../../../
 import { getDocumentDbClient, type DocumentDbClientEvent } from '../../../src/documentdb/index.js';
 import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
-import { createDocumentDbSecret, createUser, uniqueName, useDocumentDbFixtures } from './helpers.js';
+import { createDocumentDbSecret, createUser, useDocumentDbFixtures } from './helpers.js';
+import { uniqueName } from '../../support/names.js';
 
 describe('getDocumentDbClient with credentials the database rejects (FerretDB + moto)', () => {
   const fx = useDocumentDbFixtures();

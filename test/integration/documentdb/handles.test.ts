@@ -2,7 +2,8 @@ import { inspect } from 'node:util';
 import { Collection, Db } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { getDocumentDbClient } from '../../../src/documentdb/index.js';
-import { singleUserRotator, sleep, uniqueName, userWithSecret, useDocumentDbFixtures } from './helpers.js';
+import { singleUserRotator, sleep, userWithSecret, useDocumentDbFixtures } from './helpers.js';
+import { uniqueName } from '../../support/names.js';
 
 interface Item {
   _id: string;

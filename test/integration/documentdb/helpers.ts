@@ -1,16 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll } from 'vitest';
 import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
+import { motoClient } from '../../support/moto.js';
+import { uniqueName } from '../../support/names.js';
 import { servers } from '../../support/servers.js';
 
 /** Helpers shared by the DocumentDB integration tests: moto, FerretDB's admin user, rotators. */
-
-export function secretsManager(): SecretsManagerClient {
-  const { endpoint, region } = servers().moto;
-  return new SecretsManagerClient({ endpoint, region, maxAttempts: 1 });
-}
 
 /** A MongoClient logged in as FerretDB's setup user (all privileges). */
 export async function adminMongo(): Promise<MongoClient> {
@@ -45,7 +41,7 @@ export function useDocumentDbFixtures(): DocumentDbFixtures {
   let admin: MongoClient | undefined;
 
   beforeAll(async () => {
-    sm = secretsManager();
+    sm = motoClient();
     admin = await adminMongo();
   });
   afterAll(async () => {
@@ -67,10 +63,6 @@ function created<T>(value: T | undefined, name: string): T {
   // A clear message beats "cannot read properties of undefined" from deep inside a driver.
   if (value === undefined) throw new Error(`useDocumentDbFixtures().${name} was read outside a test: it exists only after beforeAll`);
   return value;
-}
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${randomUUID().slice(0, 8)}`;
 }
 
 /** FerretDB's createUser needs `roles: []`. */

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runLoad, type LoadResult } from '../../../tools/demo/load.js';
 import { CHURNING_POOL, mixedWorkload, NaiveDocumentDbClient, type LoadDoc } from '../../support/documentdb-load.js';
-import { singleUserRotator, sleep, uniqueName, userWithSecret, useDocumentDbFixtures } from './helpers.js';
+import { singleUserRotator, sleep, userWithSecret, useDocumentDbFixtures } from './helpers.js';
+import { uniqueName } from '../../support/names.js';
 
 const DB = 'credstage_it';
 const STALL_MS = 10_000;

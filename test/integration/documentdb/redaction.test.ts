@@ -3,7 +3,8 @@ import { inspect } from 'node:util';
 import type { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { getDocumentDbClient, type DocumentDbClientEvent } from '../../../src/documentdb/index.js';
-import { createDocumentDbSecret, createUser, uniqueName, useDocumentDbFixtures } from './helpers.js';
+import { createDocumentDbSecret, createUser, useDocumentDbFixtures } from './helpers.js';
+import { uniqueName } from '../../support/names.js';
 
 /** JSON.stringify that survives the driver's cycles (each object once) and bigints. */
 function json(value: unknown): string {

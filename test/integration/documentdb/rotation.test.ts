@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { runLoad } from '../../../tools/demo/load.js';
 import { getDocumentDbClient, type ClientSwitchEvent, type DocumentDbClientEvent } from '../../../src/documentdb/index.js';
 import { CHURNING_POOL, mixedWorkload, verifyWorkload, type LoadDoc } from '../../support/documentdb-load.js';
-import { alternatingRotator, singleUserRotator, sleep, uniqueName, userWithSecret, useDocumentDbFixtures } from './helpers.js';
+import { alternatingRotator, singleUserRotator, sleep, userWithSecret, useDocumentDbFixtures } from './helpers.js';
+import { uniqueName } from '../../support/names.js';
 
 const DB = 'credstage_it';
 const STALL_MS = 10_000;

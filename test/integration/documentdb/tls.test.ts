@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFerretDb, type RunningFerretDb } from '../../../tools/servers/index.js';
 import { getDocumentDbClient } from '../../../src/documentdb/index.js';
 import { InvalidOptionError } from '../../../src/errors.js';
-import { createDocumentDbSecret, secretsManager, uniqueName } from './helpers.js';
+import { createDocumentDbSecret } from './helpers.js';
+import { uniqueName } from '../../support/names.js';
+import { motoClient } from '../../support/moto.js';
 
 /** A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated second CA. */
 function makeCertificates(dir: string): { caFile: string; otherCaFile: string; certFile: string; keyFile: string } {
@@ -33,7 +35,7 @@ describe('getDocumentDbClient over TLS (a FerretDB listening with TLS, CA made i
     dir = mkdtempSync(join(tmpdir(), 'credstage-tls-'));
     certs = makeCertificates(dir);
     ferret = await startFerretDb({ tls: { certFile: certs.certFile, keyFile: certs.keyFile } });
-    sm = secretsManager();
+    sm = motoClient();
   });
   afterAll(async () => {
     await ferret?.stop();

@@ -4,7 +4,8 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { getRedshiftPool } from '../../../src/redshift/index.js';
 import { servers } from '../../support/servers.js';
 import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
-import { CHURNING_POOL, createRole, createSecret, dbSecret, loadDuring, setRolePassword, uniqueName, useRedshiftFixtures } from './support.js';
+import { CHURNING_POOL, createRole, createSecret, dbSecret, loadDuring, setRolePassword, useRedshiftFixtures } from './support.js';
+import { uniqueName } from '../../support/names.js';
 
 const fx = useRedshiftFixtures();
 

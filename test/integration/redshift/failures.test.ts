@@ -4,18 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { AuthenticationRejectedError, InvalidSecretFormatError } from '../../../src/errors.js';
 import { getRedshiftPool, type RedshiftEvent } from '../../../src/redshift/index.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
-import {
-  CHURNING_POOL,
-  countingSecretsManager,
-  createRole,
-  createSecret,
-  dbSecret,
-  loadDuring,
-  logins,
-  singleUserSecret,
-  uniqueName,
-  useRedshiftFixtures,
-} from './support.js';
+import { CHURNING_POOL, createRole, createSecret, dbSecret, loadDuring, logins, singleUserSecret, useRedshiftFixtures } from './support.js';
+import { uniqueName } from '../../support/names.js';
+import { countingMotoClient } from '../../support/moto.js';
 
 const fx = useRedshiftFixtures();
 
@@ -70,7 +61,7 @@ describe('getRedshiftPool when things go wrong', () => {
   });
 
   it('rejects a wrong password with AuthenticationRejectedError within the budget, with bounded logins and Secrets Manager calls', async () => {
-    const { sm: counted, calls } = countingSecretsManager();
+    const { sm: counted, calls } = countingMotoClient();
     const role = uniqueName('wrong');
     const realPassword = newPassword();
     await createRole(fx.admin, role, realPassword);

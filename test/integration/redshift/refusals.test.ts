@@ -6,7 +6,8 @@ import { AuthenticationRejectedError } from '../../../src/errors.js';
 import { getRedshiftPool, type RedshiftEvent } from '../../../src/redshift/index.js';
 import { startPostgres, type RunningPostgres } from '../../../tools/servers/postgres.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
-import { countingSecretsManager, createSecret, logins } from './support.js';
+import { createSecret, logins } from './support.js';
+import { countingMotoClient } from '../../support/moto.js';
 
 /**
  * Logins the server refuses for reasons other than the password, against a PostgreSQL of this
@@ -57,7 +58,7 @@ describe('getRedshiftPool when the server refuses a login for another reason tha
     ['a pg_hba.conf reject line', HBA_REJECTED, /^pg_hba\.conf rejects connection for host "127\.0\.0\.1", user "hba_rejected"/],
     ['no pg_hba.conf entry', HBA_UNLISTED, /^no pg_hba\.conf entry for host "127\.0\.0\.1", user "hba_unlisted", database "postgres", no encryption/],
   ])('ends after one login and one Secrets Manager read with the server\'s SQLSTATE and message: %s', async (_case, role, message) => {
-    const { sm, calls } = countingSecretsManager();
+    const { sm, calls } = countingMotoClient();
     const password = passwords.get(role)!;
     const secretId = `test/refusals/${role}/${randomUUID()}`;
     await createSecret(sm, secretId, secretFor(role, password));
@@ -82,7 +83,7 @@ describe('getRedshiftPool when the server refuses a login for another reason tha
   });
 
   it('still recovers from a wrong password (28P01) on the same server, through AWSPENDING', async () => {
-    const { sm, calls } = countingSecretsManager();
+    const { sm, calls } = countingMotoClient();
     const secretId = `test/refusals/${APP}/${randomUUID()}`;
     await createSecret(sm, secretId, secretFor(APP, 'not-the-password'));
     const pendingId = randomUUID();
@@ -117,7 +118,7 @@ describe('getRedshiftPool and an AWSPENDING no rotation of the secret produced',
   // Regression (issue 10, A6): recovery adopted any AWSPENDING; here one naming another
   // database, whose password the server accepts, would have been logged in with.
   it('does not log in with an AWSPENDING naming another database, reports it, and ends with AuthenticationRejectedError', async () => {
-    const { sm, calls } = countingSecretsManager();
+    const { sm, calls } = countingMotoClient();
     const secretId = `test/refusals/${APP}/${randomUUID()}`;
     await createSecret(sm, secretId, secretFor(APP, 'not-the-password'));
     const pendingId = randomUUID();

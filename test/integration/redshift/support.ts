@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
@@ -7,29 +6,9 @@ import { runLoad, type LoadResult } from '../../../tools/demo/load.js';
 import type { LoginEvent } from '../../../src/index.js';
 import type { RedshiftEvent } from '../../../src/redshift/index.js';
 import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
+import { countingMotoClient } from '../../support/moto.js';
+import { uniqueName } from '../../support/names.js';
 import { servers } from '../../support/servers.js';
-
-/** One Secrets Manager call seen by the counting middleware. */
-export interface SmCall {
-  command: string;
-  versionStage: string | undefined;
-}
-
-/** A SecretsManagerClient for moto that records every call it sends. */
-export function countingSecretsManager(): { sm: SecretsManagerClient; calls: SmCall[] } {
-  const { endpoint, region } = servers().moto;
-  const sm = new SecretsManagerClient({ endpoint, region, maxAttempts: 1 });
-  const calls: SmCall[] = [];
-  sm.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as { VersionStage?: string };
-      calls.push({ command: String(context.commandName).replace(/Command$/, ''), versionStage: input.VersionStage });
-      return next(args);
-    },
-    { step: 'initialize', name: 'credstageTestCallCounter' },
-  );
-  return { sm, calls };
-}
 
 /** A superuser connection for creating roles and changing passwords (plaintext: a loopback test server). */
 export async function adminClient(): Promise<pg.Client> {
@@ -99,7 +78,7 @@ export function useRedshiftFixtures(): RedshiftFixtures {
 
   beforeAll(async () => {
     admin = await adminClient();
-    sm = countingSecretsManager().sm;
+    sm = countingMotoClient().sm;
   });
   afterAll(async () => {
     await admin?.end();
@@ -120,10 +99,6 @@ function created<T>(value: T | undefined, name: string): T {
   // A clear message beats "cannot read properties of undefined" from deep inside a driver.
   if (value === undefined) throw new Error(`useRedshiftFixtures().${name} was read outside a test: it exists only after beforeAll`);
   return value;
-}
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
 }
 
 export async function createRole(admin: pg.Client, name: string, password: string, inRole?: string): Promise<void> {

@@ -6,18 +6,9 @@ import { InvalidOptionError, TlsError } from '../../../src/errors.js';
 import { getRedshiftClient, getRedshiftPool, type RedshiftEvent } from '../../../src/redshift/index.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
 import { servers } from '../../support/servers.js';
-import {
-  countingSecretsManager,
-  createRole,
-  createSecret,
-  dbSecret,
-  logins,
-  sessionUsesTls,
-  tlsAdminClient,
-  tlsDbSecret,
-  uniqueName,
-  withSslMode,
-} from './support.js';
+import { createRole, createSecret, dbSecret, logins, sessionUsesTls, tlsAdminClient, tlsDbSecret, withSslMode } from './support.js';
+import { uniqueName } from '../../support/names.js';
+import { countingMotoClient } from '../../support/moto.js';
 
 /** What a factory call ended with: the pool's first query, or the client's connect. */
 async function failureOf(attempt: Promise<unknown>): Promise<unknown> {
@@ -31,7 +22,7 @@ describe('Redshift factories against a PostgreSQL with TLS on (certificate from 
   let admin: pg.Client;
   let ca: string;
   let otherCa: string;
-  const sm = countingSecretsManager().sm;
+  const sm = countingMotoClient().sm;
 
   beforeAll(async () => {
     admin = await tlsAdminClient();

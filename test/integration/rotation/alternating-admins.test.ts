@@ -1,13 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { rotateSecret } from '../../../src/rotation/index.js';
-import { asPostgresAdmin, awkwardPassword, createDbUser, createSecret, logsIn, masterSecretFor, secretFor, smClient, uniqueName } from './support.js';
+import { asPostgresAdmin, awkwardPassword, createDbUser, createSecret, logsIn, masterSecretFor, secretFor } from './support.js';
+import { uniqueName } from '../../support/names.js';
+import { motoClient } from '../../support/moto.js';
 
 /**
  * alternating-users must not re-password an administrator (issue 10, A5; found by review). On
  * PostgreSQL a user is one when it can SET ROLE to a superuser (or CREATEROLE) role it is a
  * member of, not only when its own row says rolsuper.
  */
-const client = smClient();
+const client = motoClient({ maxAttempts: 3 });
 afterAll(() => client.destroy());
 
 describe('alternating-users and PostgreSQL administrators, direct or through role membership', () => {

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { servers } from '../../support/servers.js';
-import { holderOf, logsIn, readStage, rotatableSecret, smClient } from './support.js';
+import { logsIn, rotatableSecret } from './support.js';
+import { holderOf, readStage } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 const CLI = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
 
@@ -22,7 +24,7 @@ describe('credstage rotate', () => {
   let client: SecretsManagerClient;
 
   beforeAll(() => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
   });
   afterAll(() => client.destroy());
 

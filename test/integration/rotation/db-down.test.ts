@@ -5,7 +5,9 @@ import { RotationError } from '../../../src/errors.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
 import { freePort } from '../../../tools/servers/free-port.js';
 import { servers } from '../../support/servers.js';
-import { STRATEGIES, holderOf, logsIn, readStage, rotatableSecret, smClient, type Engine } from './support.js';
+import { STRATEGIES, logsIn, rotatableSecret, type Engine } from './support.js';
+import { holderOf, readStage } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 /**
  * A TCP forwarder on a fixed local port: "down" closes the port (connections refused, open ones
@@ -54,7 +56,7 @@ describe('the database is down during setSecret, then up again', () => {
   let client: SecretsManagerClient;
 
   beforeAll(() => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
   });
   afterAll(() => client.destroy());
 

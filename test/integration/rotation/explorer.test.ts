@@ -6,7 +6,9 @@ import { gatedAdapter } from '../../support/rotation-explorer/gated-adapter.js';
 import pg from 'pg';
 import { SecretVersion } from '../../../src/secrets-manager/secret-version.js';
 import { parseRedshiftSecret } from '../../../src/credentials/parse.js';
-import { asPostgresAdmin, awkwardPassword, createDbUser, logsIn, rotatableSecret, secretFor, smClient, uniqueName, type Engine } from './support.js';
+import { asPostgresAdmin, awkwardPassword, createDbUser, logsIn, rotatableSecret, secretFor, type Engine } from './support.js';
+import { uniqueName } from '../../support/names.js';
+import { motoClient } from '../../support/moto.js';
 
 /**
  * The explorer's short run against the real servers: moto's Secrets Manager, PostgreSQL (row
@@ -14,7 +16,7 @@ import { asPostgresAdmin, awkwardPassword, createDbUser, logsIn, rotatableSecret
  * per scenario; the model world in the unit tests explores thousands.
  */
 const SCHEDULES = Number(process.env.CREDSTAGE_EXPLORE_REAL ?? 3);
-const client = smClient();
+const client = motoClient({ maxAttempts: 3 });
 afterAll(() => client.destroy());
 
 function realWorld(engine: Engine): WorldFactory {

@@ -3,7 +3,9 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RotationInProgressError } from '../../../src/errors.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
-import { STRATEGIES, holderOf, logsIn, readStage, rotatableSecret, smClient, type Engine } from './support.js';
+import { STRATEGIES, logsIn, rotatableSecret, type Engine } from './support.js';
+import { holderOf, readStage } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 const TRIALS = 4;
 const ENGINES: readonly Engine[] = ['mongo', 'postgres'];
@@ -12,7 +14,7 @@ describe('racing rotations of one secret', () => {
   let client: SecretsManagerClient;
 
   beforeAll(() => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
   });
   afterAll(() => client.destroy());
 
@@ -41,7 +43,7 @@ describe('racing rotations of one secret', () => {
     beforeAll(() => {
       // Stock moto lets a second PutSecretValue under a token overwrite the AWSPENDING value;
       // Secrets Manager refuses it (ResourceExistsException): scripts/moto_server.py restores that.
-      awsLike = smClient();
+      awsLike = motoClient({ maxAttempts: 3 });
     });
     afterAll(() => {
       awsLike?.destroy();

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateSecret } from '../../../src/rotation/index.js';
 import type { RotationStrategyName } from '../../../src/rotation/index.js';
 import { servers } from '../../support/servers.js';
-import { ENGINES, STRATEGIES, holderOf, logsIn, readStage, rotatableSecret, smClient } from './support.js';
+import { ENGINES, STRATEGIES, logsIn, rotatableSecret } from './support.js';
+import { holderOf, readStage } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/rotate-child.ts', import.meta.url));
 
@@ -41,7 +43,7 @@ describe('a rotation killed between two steps is resumed by the next run', () =>
   let client: SecretsManagerClient;
 
   beforeAll(() => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
   });
   afterAll(() => client.destroy());
 

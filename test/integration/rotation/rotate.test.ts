@@ -2,23 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateSecret, runRotationStep, ROTATION_STEPS } from '../../../src/rotation/index.js';
-import {
-  ENGINES,
-  STRATEGIES,
-  holderOf,
-  logsIn,
-  readStage,
-  readsGrantedTable,
-  rotatableSecret,
-  smClient,
-  stagesOf,
-} from './support.js';
+import { ENGINES, STRATEGIES, logsIn, readsGrantedTable, rotatableSecret } from './support.js';
+import { holderOf, readStage, stagesOf } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 describe('rotation engine against moto, FerretDB and PostgreSQL', () => {
   let client: SecretsManagerClient;
 
   beforeAll(() => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
   });
   afterAll(() => client.destroy());
 
@@ -82,7 +74,7 @@ describe('rotation engine against moto, FerretDB and PostgreSQL', () => {
 });
 
 describe('DocumentDB rotation over plaintext ("ssl": false)', () => {
-  const client = smClient();
+  const client = motoClient({ maxAttempts: 3 });
   afterAll(() => client.destroy());
 
   it.each(STRATEGIES)('%s: reports exactly one warning, on setSecret, that the new password went without TLS, naming no password', async (strategy) => {

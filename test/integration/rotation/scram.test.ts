@@ -4,18 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scramSha256Verifier } from '../../../src/rotation/adapters/scram.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
 import { servers } from '../../support/servers.js';
-import {
-  asPostgresAdmin,
-  awkwardPassword,
-  createDbUser,
-  createSecret,
-  logsIn,
-  readStage,
-  rotatableSecret,
-  secretFor,
-  smClient,
-  uniqueName,
-} from './support.js';
+import { asPostgresAdmin, awkwardPassword, createDbUser, createSecret, logsIn, rotatableSecret, secretFor } from './support.js';
+import { uniqueName } from '../../support/names.js';
+import { readStage } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 const SCRAM_PREFIX = 'SCRAM-SHA-256$4096:';
 
@@ -55,7 +47,7 @@ describe('PostgreSQL passwords are sent as SCRAM-SHA-256 verifiers, never as tex
   let client: SecretsManagerClient;
 
   beforeAll(() => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
   });
   afterAll(() => client.destroy());
 

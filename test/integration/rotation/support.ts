@@ -1,30 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { isAuthenticationError } from '../../../src/credentials/auth-errors.js';
 import type { RotationStrategyName } from '../../../src/rotation/types.js';
+import { uniqueName } from '../../support/names.js';
+import type { DatabaseSecretJson } from '../../support/stages.js';
 import { servers } from '../../support/servers.js';
 
-export type Engine = 'mongo' | 'redshift' | 'postgres';
-export type SecretJson = { engine: Engine; host: string; port: number; username: string; password: string; masterarn?: string } & Record<string, unknown>;
+export type SecretJson = DatabaseSecretJson;
+export type Engine = SecretJson['engine'];
 
 export const ENGINES: readonly Engine[] = ['mongo', 'redshift', 'postgres'];
 export const STRATEGIES: readonly RotationStrategyName[] = ['single-user', 'alternating-users'];
-
-/** A Secrets Manager client for moto. */
-export function smClient(endpoint = servers().moto.endpoint): SecretsManagerClient {
-  return new SecretsManagerClient({ endpoint, region: servers().moto.region, maxAttempts: 3 });
-}
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${randomBytes(4).toString('hex')}`;
-}
 
 /** A password with the characters that need quoting or escaping somewhere: SQL, URLs. */
 export function awkwardPassword(): string {
@@ -116,21 +104,6 @@ export async function rotatableSecret(
   const secretId = uniqueName(`rotation/${engine}`);
   const { versionId } = await createSecret(client, secretId, { ...secretFor(engine, username, password), ...extra });
   return { secretId, username, password, versionId };
-}
-
-export async function readStage(client: SecretsManagerClient, secretId: string, stage: string): Promise<{ versionId: string; value: SecretJson }> {
-  const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
-  return { versionId: out.VersionId!, value: JSON.parse(out.SecretString!) };
-}
-
-export async function stagesOf(client: SecretsManagerClient, secretId: string): Promise<Record<string, string[]>> {
-  const out = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
-  return out.VersionIdsToStages ?? {};
-}
-
-export async function holderOf(client: SecretsManagerClient, secretId: string, stage: string): Promise<string | undefined> {
-  const stages = await stagesOf(client, secretId);
-  return Object.keys(stages).find((id) => stages[id]!.includes(stage));
 }
 
 /**

@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RotationError, TlsError } from '../../../src/errors.js';
 import { rotateSecret, type StepReport } from '../../../src/rotation/index.js';
 import { servers } from '../../support/servers.js';
-import { awkwardPassword, createDbUser, createSecret, logsIn, readStage, secretFor, smClient, STRATEGIES, uniqueName } from './support.js';
+import { awkwardPassword, createDbUser, createSecret, logsIn, secretFor, STRATEGIES } from './support.js';
+import { uniqueName } from '../../support/names.js';
+import { readStage } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 type Strategy = (typeof STRATEGIES)[number];
 
@@ -47,7 +50,7 @@ describe('rotation engine against a PostgreSQL with TLS on (certificate from a C
   let admin: pg.Client;
 
   beforeAll(async () => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
     const s = servers().postgresTls;
     admin = tlsClient(s.user, s.password);
     await admin.connect();

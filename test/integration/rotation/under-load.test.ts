@@ -7,7 +7,9 @@ import { DbCredentials } from '../../../src/credentials/db-credentials.js';
 import { parseDocumentDbSecret, parseRedshiftSecret, type DatabaseSecret } from '../../../src/credentials/parse.js';
 import { runLoad } from '../../../tools/demo/load.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
-import { STRATEGIES, holderOf, rotatableSecret, smClient, type Engine } from './support.js';
+import { STRATEGIES, rotatableSecret, type Engine } from './support.js';
+import { holderOf } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 const ROTATIONS = 10;
 const ENGINES: readonly Engine[] = ['mongo', 'postgres'];
@@ -42,7 +44,7 @@ describe('clients re-reading credentials keep working while the engine rotates',
   let client: SecretsManagerClient;
 
   beforeAll(() => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
   });
   afterAll(() => client.destroy());
 

@@ -3,8 +3,10 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { servers } from '../../support/servers.js';
 import { allVersions, leakedPasswords, LineProcess } from '../cli/support.js';
-import { holderOf, logsIn, readStage, smClient } from '../rotation/support.js';
+import { logsIn } from '../rotation/support.js';
 import { dueSecret } from './support.js';
+import { holderOf, readStage } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 const REPLICA = fileURLToPath(new URL('./fixtures/replica.ts', import.meta.url));
 const TRIALS = 3;
@@ -43,7 +45,7 @@ describe('scheduler replicas in separate processes', () => {
   let client: SecretsManagerClient;
 
   beforeAll(() => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
   });
   afterAll(() => client.destroy());
 

@@ -2,14 +2,16 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RotationScheduler, rotateSecret, type SchedulerEvent } from '../../../src/rotation/index.js';
 import type { RotateSecretOptions } from '../../../src/rotation/index.js';
-import { holderOf, logsIn, readStage, smClient } from '../rotation/support.js';
+import { logsIn } from '../rotation/support.js';
 import { dueSecret } from './support.js';
+import { holderOf, readStage } from '../../support/stages.js';
+import { motoClient } from '../../support/moto.js';
 
 describe('RotationScheduler.stop() against moto and PostgreSQL', () => {
   let client: SecretsManagerClient;
 
   beforeAll(() => {
-    client = smClient();
+    client = motoClient({ maxAttempts: 3 });
   });
   afterAll(() => client.destroy());
 

@@ -6,7 +6,8 @@ import { parseRedshiftSecret } from '../../../src/credentials/parse.js';
 import { AuthenticationRejectedError, InvalidOptionError, InvalidSecretFormatError } from '../../../src/errors.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
-import { credentialsSetup, FIRST_PASSWORD, pgAuthError, readsOf, SECRET_ID } from './fixtures.js';
+import { authError } from '../../support/fake-database.js';
+import { credentialsSetup, FIRST_PASSWORD, readsOf, SECRET_ID } from './fixtures.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -128,7 +129,7 @@ describe('DbCredentials.current', () => {
 
     const connection = await creds.withRecovery((secret) => db.connect(secret));
 
-    expect(connection.password).toBe(db.password);
+    expect(connection.password).toBe(db.passwordOf('app'));
     expect((await creds.current()).versionId).toBe(token);
   });
 });
@@ -162,7 +163,7 @@ describe('DbCredentials.withRecovery', () => {
       return db.connect(secret);
     });
 
-    expect(connection.password).toBe(db.password);
+    expect(connection.password).toBe(db.passwordOf('app'));
     expect(tried).toHaveLength(2);
     expect(tried[1]).toBe(token);
   });
@@ -175,7 +176,7 @@ describe('DbCredentials.withRecovery', () => {
     const result = creds
       .withRecovery(async () => {
         attempts++;
-        throw pgAuthError();
+        throw authError();
       })
       .catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(5_000);

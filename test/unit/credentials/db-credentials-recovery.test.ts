@@ -55,7 +55,7 @@ describe('DbCredentials.recoverAfterAuthFailure, step by step', () => {
 
     expect(found.versionId).toBe(token);
     expect(found.password).toBe(pending.password);
-    expect(db.password).toBe(pending.password);
+    expect(db.passwordOf('app')).toBe(pending.password);
     expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
     expect(events.at(-1)).toMatchObject({ recoveredFrom: 'pending', versionId: token });
   });
@@ -172,7 +172,7 @@ describe('DbCredentials.recoverAfterAuthFailure, coalescing and rate limits', ()
 
     const connections = await Promise.all(Array.from({ length: 100 }, () => creds.withRecovery((s) => db.connect(s))));
 
-    expect(connections.every((c) => c.password === db.password)).toBe(true);
+    expect(connections.every((c) => c.password === db.passwordOf('app'))).toBe(true);
     expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
     expect(db.logins).toBe(200); // each connection: one rejected try, one with ${token}
     expect(token).toBeTruthy();
@@ -248,7 +248,7 @@ describe('DbCredentials recovery trusts only an AWSPENDING a rotation could have
       const failed = await creds.current();
       const password = newPassword();
       const pendingId = await putPending(sm, { ...value, ...patch, password });
-      db.password = password; // even a database that would accept it must not be offered it
+      db.setPassword('app', password); // even a database that would accept it must not be offered it
       sm.calls.length = 0;
 
       const result = creds.recoverAfterAuthFailure(failed).catch((e: unknown) => e);
@@ -273,7 +273,7 @@ describe('DbCredentials recovery trusts only an AWSPENDING a rotation could have
     const failed = await creds.current();
     const password = newPassword();
     const pendingId = await putPending(sm, { ...value, username: 'app_clone', password });
-    db.password = password;
+    db.addUser('app_clone', password);
 
     const found = await creds.recoverAfterAuthFailure(failed);
 

@@ -6,26 +6,10 @@ import { DbCredentials, type DbCredentialsOptions } from '../../../src/credentia
 import { parseRedshiftSecret, type RedshiftSecret } from '../../../src/credentials/parse.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
 import { AwsStyleRotator } from '../../support/aws-style-rotator.js';
+import { FakeDatabase } from '../../support/fake-database.js';
 
 export const SECRET_ID = 'Applications/MyApp/Redshift';
 export const FIRST_PASSWORD = 'first-Pw:/?#%&=+';
-
-/** Shaped like pg's DatabaseError for a wrong password. */
-export function pgAuthError(): Error {
-  return Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01', severity: 'FATAL' });
-}
-
-/** A database that accepts one password at a time and counts login attempts. */
-export class FakeDatabase {
-  logins = 0;
-  constructor(public password: string) {}
-
-  async connect(secret: RedshiftSecret): Promise<{ password: string }> {
-    this.logins++;
-    if (secret.password !== this.password) throw pgAuthError();
-    return { password: secret.password };
-  }
-}
 
 /**
  * Secrets Manager with one Redshift-style secret, a cache over it (system clock: vitest's fake
@@ -39,14 +23,14 @@ export async function credentialsSetup(
   const { ttlMs, secretFields, ...credentialOptions } = options;
   const value = { engine: 'postgres', host: '127.0.0.1', port: 5432, username: 'app', password: FIRST_PASSWORD, dbname: 'app', ...secretFields };
   const created = await sm.send(new CreateSecretCommand({ Name: SECRET_ID, SecretString: JSON.stringify(value) }));
-  const db = new FakeDatabase(FIRST_PASSWORD);
+  const db = new FakeDatabase().addUser(value.username, FIRST_PASSWORD);
   const events: CacheEvent[] = [];
   const cache = new SecretCache({ client: sm, ttlMs: ttlMs ?? 60_000, random: () => 0 });
   const rotator = new AwsStyleRotator({
     client: sm,
     secretId: SECRET_ID,
     setPassword: async (pending) => {
-      db.password = pending.password;
+      db.setPassword(pending.username, pending.password);
     },
   });
   const creds = new DbCredentials<RedshiftSecret>({

@@ -54,7 +54,7 @@ describe('DocumentDB (no transactions), single user: a late change', () => {
 describe('alternating users never re-passwords a user outside the pair it created', () => {
   it("refuses an app secret whose username names another application's user as `<user>_clone` (the other user is not the current user's clone)", async () => {
     const { InMemorySecretsManager } = await import('../../../src/testing/in-memory-secrets-manager.js');
-    const { FakeDatabase, secretIn, secretJson } = await import('./fake-database.js');
+    const { FakeDatabase, secretIn, secretJson } = await import('../../support/fake-database.js');
     const { rotateSecret } = await import('../../../src/rotation/index.js');
     const sm = new InMemorySecretsManager();
     // `billing` belongs to another team; `billing_clone` does not exist. The master administers both apps.
@@ -134,7 +134,7 @@ describe('the explorer cannot pass vacuously', () => {
 describe('the credstage-created label and leftover AWSPENDING', () => {
   it('an old token whose version kept credstage-created (its removal failed) and is now AWSPREVIOUS is not claimed again: its old password never comes back', async () => {
     const { InMemorySecretsManager } = await import('../../../src/testing/in-memory-secrets-manager.js');
-    const { FakeDatabase, secretIn, secretJson } = await import('./fake-database.js');
+    const { FakeDatabase, secretIn, secretJson } = await import('../../support/fake-database.js');
     const { rotateSecret } = await import('../../../src/rotation/index.js');
     const sm = new InMemorySecretsManager();
     const db = new FakeDatabase().addUser('app', 'Initial-Pw-1');

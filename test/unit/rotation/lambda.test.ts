@@ -4,8 +4,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError, RotationError } from '../../../src/errors.js';
 import { createRotationHandler, runRotationStep, ROTATION_STEPS } from '../../../src/rotation/index.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
-import { FakeDatabase, secretIn, secretJson } from './fake-database.js';
-import { holder, stagesById, valueAt, writes } from './helpers.js';
+import { FakeDatabase, secretIn, secretJson } from '../../support/fake-database.js';
+import { writes } from './helpers.js';
+import { holderOf, stagesOf, valueAt } from '../../support/stages.js';
 
 const ID = 'Applications/MyApp/Postgres';
 
@@ -29,7 +30,7 @@ describe('runRotationStep', () => {
       await runRotationStep(event(step, token), options);
       const writesBefore = writes(sm);
       const changesBefore = db.changes.length;
-      const stagesBefore = await stagesById(sm, ID);
+      const stagesBefore = await stagesOf(sm, ID);
 
       const again = await runRotationStep(event(step, token), options);
 
@@ -37,9 +38,9 @@ describe('runRotationStep', () => {
       expect(again.outcome).toBe(step === 'testSecret' ? 'done' : 'skipped');
       expect(writes(sm)).toBe(writesBefore);
       expect(db.changes).toHaveLength(changesBefore);
-      expect(await stagesById(sm, ID)).toEqual(stagesBefore);
+      expect(await stagesOf(sm, ID)).toEqual(stagesBefore);
     }
-    expect(await holder(sm, ID, 'AWSCURRENT')).toBe(token);
+    expect(await holderOf(sm, ID, 'AWSCURRENT')).toBe(token);
   });
 
   it('refuses a secret without rotation enabled, as AWS templates do, unless told not to check', async () => {
@@ -96,8 +97,8 @@ describe('runRotationStep', () => {
 
       for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await handler(event(step, token));
 
-      expect((await stagesById(sm, ID))[token]).toEqual(expect.arrayContaining(['AWSCURRENT', 'AWSPENDING']));
-      expect(await holder(sm, ID, 'AWSPREVIOUS')).toBe(initialVersion);
+      expect((await stagesOf(sm, ID))[token]).toEqual(expect.arrayContaining(['AWSCURRENT', 'AWSPENDING']));
+      expect(await holderOf(sm, ID, 'AWSPREVIOUS')).toBe(initialVersion);
       expect(db.accepts('app', (await valueAt(sm, ID, 'AWSCURRENT')).password)).toBe(true);
     });
 
@@ -115,7 +116,7 @@ describe('runRotationStep', () => {
       }
 
       expect(describes).toEqual([1, 1]);
-      expect(await holder(sm, ID, 'AWSCURRENT')).toBe(token);
+      expect(await holderOf(sm, ID, 'AWSCURRENT')).toBe(token);
     });
   });
 

@@ -5,8 +5,8 @@ import { RotationError, RotationInProgressError } from '../../../src/errors.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
 import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
-import { FakeDatabase, secretIn, secretJson } from './fake-database.js';
-import { holder, valueAt } from './helpers.js';
+import { FakeDatabase, secretIn, secretJson } from '../../support/fake-database.js';
+import { holderOf, valueAt } from '../../support/stages.js';
 
 const ID = 'Applications/MyApp/Postgres';
 
@@ -58,7 +58,7 @@ describe('racing rotations of one secret', () => {
       expect(done).toHaveLength(1);
       expect(stopped).toHaveLength(1);
       expect(stopped[0]).toBeInstanceOf(RotationInProgressError);
-      expect(await holder(sm, ID, 'AWSPENDING')).toBe(await holder(sm, ID, 'AWSCURRENT')); // left on AWSCURRENT, as Secrets Manager leaves it
+      expect(await holderOf(sm, ID, 'AWSPENDING')).toBe(await holderOf(sm, ID, 'AWSCURRENT')); // left on AWSCURRENT, as Secrets Manager leaves it
       expect(db.accepts('app', (await valueAt(sm, ID, 'AWSCURRENT')).password)).toBe(true);
     }
   });
@@ -94,7 +94,7 @@ describe('racing rotations of one secret', () => {
 
     expect(a.newVersionId).toBe(token);
     expect(b.newVersionId).toBe(token);
-    expect(await holder(sm, ID, 'AWSCURRENT')).toBe(token);
+    expect(await holderOf(sm, ID, 'AWSCURRENT')).toBe(token);
     expect(sm.callCount('PutSecretValue')).toBeLessThanOrEqual(2);
     expect(db.accepts('app', (await valueAt(sm, ID, 'AWSCURRENT')).password)).toBe(true);
   });

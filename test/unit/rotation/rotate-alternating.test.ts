@@ -2,8 +2,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { RotationError } from '../../../src/errors.js';
 import { alternateUsername, rotateSecret } from '../../../src/rotation/index.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
-import { FakeDatabase, secretIn, secretJson } from './fake-database.js';
-import { holder, valueAt, writes } from './helpers.js';
+import { FakeDatabase, secretIn, secretJson } from '../../support/fake-database.js';
+import { writes } from './helpers.js';
+import { holderOf, valueAt } from '../../support/stages.js';
 
 const ID = 'Applications/MyApp/Postgres';
 const MASTER = 'Applications/MyApp/Postgres-master';
@@ -96,7 +97,7 @@ describe('rotateSecret, alternating users', () => {
     expect(err).toBeInstanceOf(RotationError);
     expect(err.step).toBe('setSecret');
     expect(err.message).toContain('expects "app_clone"');
-    expect(await holder(sm, ID, 'AWSPENDING')).toBe(err.clientRequestToken);
+    expect(await holderOf(sm, ID, 'AWSPENDING')).toBe(err.clientRequestToken);
   });
 
   describe('never touches the master or an administrator', () => {

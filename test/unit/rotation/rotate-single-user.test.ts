@@ -6,8 +6,9 @@ import { InvalidOptionError, RotationError, RotationInProgressError } from '../.
 import { rotateSecret } from '../../../src/rotation/index.js';
 import type { StepReport } from '../../../src/rotation/types.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
-import { downError, FakeDatabase, secretIn, secretJson } from './fake-database.js';
-import { holder, stagesById, valueAt, writes } from './helpers.js';
+import { downError, FakeDatabase, secretIn, secretJson } from '../../support/fake-database.js';
+import { writes } from './helpers.js';
+import { holderOf, stagesOf, valueAt } from '../../support/stages.js';
 
 const ID = 'Applications/MyApp/Postgres';
 
@@ -26,10 +27,10 @@ describe('rotateSecret, single user', () => {
     const result = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
 
     const current = await valueAt(sm, ID, 'AWSCURRENT');
-    expect(result.newVersionId).toBe(await holder(sm, ID, 'AWSCURRENT'));
+    expect(result.newVersionId).toBe(await holderOf(sm, ID, 'AWSCURRENT'));
     expect(result.oldVersionId).toBe(initialVersion);
-    expect(await holder(sm, ID, 'AWSPREVIOUS')).toBe(initialVersion);
-    expect(await holder(sm, ID, 'AWSPENDING')).toBe(await holder(sm, ID, 'AWSCURRENT')); // left on AWSCURRENT, as Secrets Manager leaves it
+    expect(await holderOf(sm, ID, 'AWSPREVIOUS')).toBe(initialVersion);
+    expect(await holderOf(sm, ID, 'AWSPENDING')).toBe(await holderOf(sm, ID, 'AWSCURRENT')); // left on AWSCURRENT, as Secrets Manager leaves it
     expect(db.accepts('app', current.password)).toBe(true);
     expect(db.accepts('app', 'Initial-Pw-1')).toBe(false);
     expect(current.password).not.toBe('Initial-Pw-1');
@@ -93,7 +94,7 @@ describe('rotateSecret, single user', () => {
     expect(err.step).toBe('setSecret');
     expect(err.retryable).toBe(true);
     expect(err.message).toContain('ECONNREFUSED');
-    const pending = await holder(sm, ID, 'AWSPENDING');
+    const pending = await holderOf(sm, ID, 'AWSPENDING');
     expect(pending).toBe(err.clientRequestToken);
     db.up = true;
 
@@ -134,7 +135,7 @@ describe('rotateSecret, single user', () => {
     };
     const first = await rotateSecret({ secretId: ID, client: losesAnswerToFinish, adapter: db.adapter() });
     expect(first.steps[3]).toMatchObject({ step: 'finishSecret', outcome: 'done' });
-    expect([...(await stagesById(sm, ID))[first.clientRequestToken]!].sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    expect([...(await stagesOf(sm, ID))[first.clientRequestToken]!].sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
     const before = writes(sm);
 
     const resumed = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), clientRequestToken: first.clientRequestToken });
@@ -264,6 +265,6 @@ describe('rotateSecret, single user', () => {
     await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), onStep: (s) => reports.push(s) }).catch(() => undefined);
 
     expect(reports.map((s) => [s.step, s.outcome])).toEqual([['createSecret', 'done'], ['setSecret', 'failed']]);
-    expect(await stagesById(sm, ID)).toHaveProperty(initialVersion, ['AWSCURRENT']);
+    expect(await stagesOf(sm, ID)).toHaveProperty(initialVersion, ['AWSCURRENT']);
   });
 });

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CredstageError, RotationError, RotationInProgressError } from '../../../src/errors.js';
-import { rotationToken } from '../../../src/rotation/scheduler/plan.js';
-import { RotationScheduler, type RotateFunction, type SchedulerEvent } from '../../../src/rotation/scheduler/scheduler.js';
-import { InMemorySecretsManager } from '../../../src/testing/index.js';
+import { CredstageError, RotationError, RotationInProgressError } from '../../../../src/errors.js';
+import { rotationToken } from '../../../../src/rotation/scheduler/plan.js';
+import { RotationScheduler, type RotateFunction, type SchedulerEvent } from '../../../../src/rotation/scheduler/scheduler.js';
+import { InMemorySecretsManager } from '../../../../src/testing/index.js';
 import { fakeEngine } from './fixtures.js';
 
 const HOUR = 3_600_000;

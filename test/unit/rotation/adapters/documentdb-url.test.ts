@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DatabaseSecret } from '../../../src/credentials/parse.js';
-import { InvalidSecretFormatError } from '../../../src/errors.js';
-import { adapterMongoSettings, createDocumentDbAdapter } from '../../../src/rotation/adapters/documentdb.js';
+import type { DatabaseSecret } from '../../../../src/credentials/parse.js';
+import { InvalidSecretFormatError } from '../../../../src/errors.js';
+import { adapterMongoSettings, createDocumentDbAdapter } from '../../../../src/rotation/adapters/documentdb.js';
 
 const PASSWORD = 'pw/?authMechanism=PLAIN&x=@:';
 const CONNECT = { connectTimeoutMs: 1_000, queryTimeoutMs: 1_000, tlsCAFile: undefined };

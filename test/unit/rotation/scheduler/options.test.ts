@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InvalidOptionError } from '../../../src/errors.js';
-import { RotationScheduler, type RotationSchedulerOptions } from '../../../src/rotation/scheduler/scheduler.js';
-import { InMemorySecretsManager } from '../../../src/testing/index.js';
+import { InvalidOptionError } from '../../../../src/errors.js';
+import { RotationScheduler, type RotationSchedulerOptions } from '../../../../src/rotation/scheduler/scheduler.js';
+import { InMemorySecretsManager } from '../../../../src/testing/index.js';
 
 const ID = 'Applications/MyApp/Redshift';
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RotationScheduler } from '../../../src/rotation/scheduler/scheduler.js';
-import { InMemorySecretsManager } from '../../../src/testing/index.js';
+import { RotationScheduler } from '../../../../src/rotation/scheduler/scheduler.js';
+import { InMemorySecretsManager } from '../../../../src/testing/index.js';
 import { fakeEngine } from './fixtures.js';
 
 const DAY = 24 * 3_600_000;

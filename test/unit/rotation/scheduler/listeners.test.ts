@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RotationError } from '../../../src/errors.js';
-import { RotationScheduler, type RotateFunction } from '../../../src/rotation/scheduler/scheduler.js';
-import { InMemorySecretsManager } from '../../../src/testing/index.js';
+import { RotationError } from '../../../../src/errors.js';
+import { RotationScheduler, type RotateFunction } from '../../../../src/rotation/scheduler/scheduler.js';
+import { InMemorySecretsManager } from '../../../../src/testing/index.js';
 
 const DAY = 24 * 3_600_000;
 const T0 = Date.parse('2026-11-01T00:00:00Z');

@@ -1,5 +1,5 @@
-import type { RotateFunction } from '../../../src/rotation/scheduler/scheduler.js';
-import type { InMemorySecretsManager } from '../../../src/testing/index.js';
+import type { RotateFunction } from '../../../../src/rotation/scheduler/scheduler.js';
+import type { InMemorySecretsManager } from '../../../../src/testing/index.js';
 
 /** A stand-in for the engine that does what a rotation does to Secrets Manager. */
 export function fakeEngine(sm: InMemorySecretsManager): { rotate: RotateFunction; calls: Array<{ token: string; at: number }> } {

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { scramSha256Verifier } from '../../../src/rotation/adapters/scram.js';
+import { scramSha256Verifier } from '../../../../src/rotation/adapters/scram.js';
 
 // The SCRAM-SHA-256 exchange of RFC 7677, section 3 (user "user", password "pencil").
 const RFC = {

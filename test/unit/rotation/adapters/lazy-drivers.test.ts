@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const INDEX = fileURLToPath(new URL('../../../src/rotation/index.ts', import.meta.url));
-const LOAD = fileURLToPath(new URL('../../../src/rotation/adapters/load.ts', import.meta.url));
+const INDEX = fileURLToPath(new URL('../../../../src/rotation/index.ts', import.meta.url));
+const LOAD = fileURLToPath(new URL('../../../../src/rotation/adapters/load.ts', import.meta.url));
 
 /** Which drivers a fresh Node process has loaded after importing credstage/rotation and loading `engine`'s adapter. */
 async function driversLoadedFor(engine: string): Promise<{ mongodb: boolean; pg: boolean }> {

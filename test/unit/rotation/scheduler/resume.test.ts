@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RotationError } from '../../../src/errors.js';
-import { rotationToken } from '../../../src/rotation/scheduler/plan.js';
-import { RotationScheduler, type RotateFunction, type RotationSchedulerOptions, type SchedulerEvent } from '../../../src/rotation/scheduler/scheduler.js';
-import { InMemorySecretsManager } from '../../../src/testing/index.js';
+import { RotationError } from '../../../../src/errors.js';
+import { rotationToken } from '../../../../src/rotation/scheduler/plan.js';
+import { RotationScheduler, type RotateFunction, type RotationSchedulerOptions, type SchedulerEvent } from '../../../../src/rotation/scheduler/scheduler.js';
+import { InMemorySecretsManager } from '../../../../src/testing/index.js';
 import { fakeEngine } from './fixtures.js';
 
 const DAY = 24 * 3_600_000;

@@ -1,7 +1,7 @@
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import type { DatabaseSecret } from '../../../src/credentials/parse.js';
-import type { DatabaseAdapter, DatabaseSession } from '../../../src/rotation/adapters/types.js';
-import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
+import type { DatabaseSecret } from '../../src/credentials/parse.js';
+import type { DatabaseAdapter, DatabaseSession } from '../../src/rotation/adapters/types.js';
+import { InMemorySecretsManager } from '../../src/testing/in-memory-secrets-manager.js';
 
 interface FakeUser {
   password: string;
@@ -9,9 +9,9 @@ interface FakeUser {
   admin: boolean;
 }
 
-/** An error shaped like pg's rejected login (SQLSTATE 28P01). */
-export function authError(): Error {
-  return Object.assign(new Error('password authentication failed'), { code: '28P01' });
+/** An error shaped like pg's DatabaseError for a rejected login (SQLSTATE 28P01). */
+export function authError(username = 'app'): Error {
+  return Object.assign(new Error(`password authentication failed for user "${username}"`), { code: '28P01', severity: 'FATAL' });
 }
 
 /** An error shaped like a refused TCP connection. */
@@ -20,12 +20,15 @@ export function downError(): Error {
 }
 
 /**
- * A database with users and passwords in memory, behind the DatabaseAdapter interface. `host`
- * is the one host it answers for; `up = false` makes every connection fail like a closed port.
+ * A database with users and passwords in memory: the rotation engine reaches it through
+ * `adapter()`, a connection factory through `connect()`. `up = false` makes every connection
+ * fail like a closed port.
  */
 export class FakeDatabase {
   readonly users = new Map<string, FakeUser>();
   up = true;
+  /** Login attempts through `connect()`. */
+  logins = 0;
   /** Every password change, as `user` (never the password). */
   readonly changes: string[] = [];
   /** Runs after each password change, before the session call returns. */
@@ -42,6 +45,25 @@ export class FakeDatabase {
 
   accepts(username: string, password: string): boolean {
     return this.users.get(username)?.password === password;
+  }
+
+  passwordOf(username: string): string | undefined {
+    return this.users.get(username)?.password;
+  }
+
+  /** Changes a password the way the database's admin would (not a session call: no `changes` entry). */
+  setPassword(username: string, password: string): void {
+    const user = this.users.get(username);
+    if (!user) throw new Error(`role "${username}" does not exist`);
+    user.password = password;
+  }
+
+  /** A login as a connection factory makes one: counted, rejected with pg's 28P01 on a wrong password. */
+  async connect(secret: { username: string; password: string }): Promise<{ password: string }> {
+    this.logins++;
+    if (!this.up) throw downError();
+    if (!this.accepts(secret.username, secret.password)) throw authError(secret.username);
+    return { password: secret.password };
   }
 
   adapter(): DatabaseAdapter {
