@@ -189,7 +189,7 @@ describe('DbCredentials.withRecovery', () => {
   it('surfaces a malformed secret as InvalidSecretFormatError without calling attempt', async () => {
     const sm = new InMemorySecretsManager();
     await sm.send({ name: 'CreateSecret', input: { Name: SECRET_ID, SecretString: JSON.stringify({ host: 'h', password: 'p' }) } });
-    const creds = new DbCredentials({ cache: new SecretCache({ client: sm }), secretId: SECRET_ID, parse: parseRedshiftSecret });
+    const creds = new DbCredentials({ cache: new SecretCache({ secretsManager: sm }), secretId: SECRET_ID, parse: parseRedshiftSecret });
     let attempts = 0;
 
     const err = await creds.withRecovery(async () => attempts++).catch((e: unknown) => e);
@@ -227,7 +227,7 @@ describe('DbCredentials events and options', () => {
     ['clock', { clock: () => 0 }],
     ['onEvent', { onEvent: 'log' }],
   ])('throws InvalidOptionError naming %s', (option, patch) => {
-    const valid = { cache: new SecretCache({ client: new InMemorySecretsManager() }), secretId: SECRET_ID, parse: parseRedshiftSecret };
+    const valid = { cache: new SecretCache({ secretsManager: new InMemorySecretsManager() }), secretId: SECRET_ID, parse: parseRedshiftSecret };
 
     let err: unknown;
     try {
