@@ -20,7 +20,7 @@ function optionOf(build: () => unknown): string | undefined {
 describe('getRedshiftPool options', () => {
   it.each([
     ['secretId', { ...base, secretId: '' }],
-    ['cache', { ...base, cache: new SecretCache({ secretsManager: sm }) }],
+    ['secretsManager', { ...base, cache: new SecretCache({ secretsManager: sm }) }], // with cache: named as getDocumentDbClient names it
     ['cache', { secretId: 'x', cache: {} }],
     ['ssl', { ...base, ssl: 'require' }],
     ['recoveryBudgetMs', { ...base, recoveryBudgetMs: -1 }],
