@@ -22,6 +22,14 @@ export default defineConfig({
         },
       },
       {
+        // Type tests of the public API (option exclusivity...): checked by tsc, never run.
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
