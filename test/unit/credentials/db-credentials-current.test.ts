@@ -7,6 +7,7 @@ import { AuthenticationRejectedError, InvalidOptionError, InvalidSecretFormatErr
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
 import { newPassword } from '../../support/aws-style-rotator.js';
 import { credentialsSetup, FIRST_PASSWORD, pgAuthError, readsOf, SECRET_ID } from './fixtures.js';
+import { ManualClock } from '../../../src/testing/manual-clock.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -42,14 +43,14 @@ describe('DbCredentials.current', () => {
   // Regression: once the rejection of AWSCURRENT was forgotten (after one recovery budget), a
   // rotation stalled longer than that sent every new connection to the old password first.
   it('keeps returning AWSPENDING through a stall longer than the recovery budget, and asks for AWSCURRENT meanwhile', async () => {
-    let now = 0;
-    const { sm, creds, rotator } = await credentialsSetup({ recoveryBudgetMs: 1_000, minRefreshIntervalMs: 500, clock: { now: () => now }, ttlMs: 3_600_000 });
+    const clock = new ManualClock();
+    const { sm, creds, rotator } = await credentialsSetup({ recoveryBudgetMs: 1_000, minRefreshIntervalMs: 500, clock, ttlMs: 3_600_000 });
     const failed = await creds.current();
     const { token } = await rotator.beginRotation();
     await creds.recoverAfterAuthFailure(failed);
     const readsBefore = readsOf(sm).filter((stage) => stage === 'AWSCURRENT').length;
 
-    now += 10_000; // ten budgets later, AWSCURRENT has still not moved
+    clock.advance(10_000); // ten budgets later, AWSCURRENT has still not moved
     const during = await creds.current();
     await vi.advanceTimersByTimeAsync(0);
 
@@ -58,14 +59,14 @@ describe('DbCredentials.current', () => {
   });
 
   it('drops AWSPENDING for the new AWSCURRENT as soon as a read sees the stage move', async () => {
-    let now = 0;
-    const { creds, rotator } = await credentialsSetup({ minRefreshIntervalMs: 500, clock: { now: () => now }, ttlMs: 3_600_000 });
+    const clock = new ManualClock();
+    const { creds, rotator } = await credentialsSetup({ minRefreshIntervalMs: 500, clock, ttlMs: 3_600_000 });
     const failed = await creds.current();
     const { token, oldVersionId } = await rotator.beginRotation();
     await creds.recoverAfterAuthFailure(failed);
     await rotator.finishRotation(token, oldVersionId);
 
-    now += 1_000;
+    clock.advance(1_000);
     await creds.current(); // still the pending credentials; starts the rate-limited AWSCURRENT read
     await vi.advanceTimersByTimeAsync(0);
     const after = await creds.current();
