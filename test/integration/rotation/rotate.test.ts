@@ -62,7 +62,7 @@ describe('rotation engine against moto, FerretDB and PostgreSQL', () => {
     it('runs each step twice in a row, the second run changing nothing', async () => {
       const { secretId } = await rotatableSecret(client, engine, 'single-user');
       const token = randomUUID();
-      const options = { client, selfHosted: true };
+      const options = { secretsManager: client, selfHosted: true };
 
       for (const Step of ROTATION_STEPS) {
         await runRotationStep({ SecretId: secretId, ClientRequestToken: token, Step }, options);
