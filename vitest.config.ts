@@ -22,10 +22,11 @@ export default defineConfig({
         },
       },
       {
-        // Type tests: compiled by tsc, never run; `expectTypeOf` failures fail the run.
+        // Type tests of the public API (option exclusivity...): checked by tsc, never run.
         test: {
           name: 'types',
-          typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'] },
+          include: [],
+          typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
         },
       },
       {

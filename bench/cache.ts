@@ -114,7 +114,7 @@ function median(values: number[]): number {
 }
 
 async function hitPath(turnEvery = 0): Promise<{ credstage: number; map: number; powertools: number }> {
-  const cache = new SecretCache({ client: localSecretsManager(() => SECRET_VALUE).client, ttlMs: 3_600_000 });
+  const cache = new SecretCache({ secretsManager: localSecretsManager(() => SECRET_VALUE).client, ttlMs: 3_600_000 });
   const provider = new SecretsProvider({ awsSdkV3Client: localSecretsManager(() => SECRET_VALUE).client });
   const map = new Map([[SECRET_ID, SECRET_VALUE]]);
   const get = async (key: string) => map.get(key);
@@ -139,7 +139,7 @@ async function hitPath(turnEvery = 0): Promise<{ credstage: number; map: number;
 async function coldBurst(): Promise<{ credstage: number; powertools: number }> {
   const forCache = localSecretsManager(() => SECRET_VALUE);
   const forProvider = localSecretsManager(() => SECRET_VALUE);
-  const cache = new SecretCache({ client: forCache.client });
+  const cache = new SecretCache({ secretsManager: forCache.client });
   const provider = new SecretsProvider({ awsSdkV3Client: forProvider.client });
 
   await Promise.all(Array.from({ length: BURST }, () => cache.getSecretString(SECRET_ID)));
@@ -156,7 +156,7 @@ async function heapFor10kSecrets(): Promise<number> {
   const ids = Array.from({ length: HEAP_SECRETS }, (_, i) => `Applications/MyApp/secret-${String(i).padStart(5, '0')}`);
   gc();
   const before = process.memoryUsage().heapUsed;
-  const cache = new SecretCache({ client: local.client, maxEntries: HEAP_SECRETS, ttlMs: 3_600_000 });
+  const cache = new SecretCache({ secretsManager: local.client, maxEntries: HEAP_SECRETS, ttlMs: 3_600_000 });
   for (let i = 0; i < ids.length; i += 500) {
     await Promise.all(ids.slice(i, i + 500).map((id) => cache.getSecretString(id)));
   }

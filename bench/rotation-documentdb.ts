@@ -70,7 +70,7 @@ export async function runDocumentDbBench(options: RotationBenchOptions): Promise
       },
     });
 
-    const credstage: DocumentDbClient = await getDocumentDbClient({ secretId, client: sm, mongoClientOptions: CHURNING_POOL });
+    const credstage: DocumentDbClient = await getDocumentDbClient({ secretId, secretsManager: sm, mongoClientOptions: CHURNING_POOL });
     const handle = (name: string): Collection<LoadDoc> => credstage.db(DB).collection<LoadDoc>(name);
     const addCredstage = (): void => {
       const collection = `credstage_${randomUUID().slice(0, 8)}`;

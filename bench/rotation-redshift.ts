@@ -84,7 +84,7 @@ export async function runRedshiftBench(options: RotationBenchOptions): Promise<R
     const add = (name: string, client: Queryable | undefined, note?: string): void => {
       contenders.push({ name, client, samples: [], ...(note === undefined ? {} : { note }) });
     };
-    const credstage = getRedshiftPool({ secretId, client: sm, poolConfig: POOL });
+    const credstage = getRedshiftPool({ secretId, secretsManager: sm, poolConfig: POOL });
     credstage.on('error', () => undefined); // an idle connection the server closes (pg's rule for every pool)
     add('credstage getRedshiftPool', credstage);
     add('read once at start-up (seed)', await readOnceAtStartup(sm, secretId, POOL));

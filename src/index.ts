@@ -24,10 +24,13 @@ export { SecretVersion, AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './secrets-ma
 export type { VersionSelector, SecretVersionMetadata } from './secrets-manager/secret-version.js';
 export { createSecretsManagerClient } from './secrets-manager/client.js';
 export type { SecretsManagerLike } from './secrets-manager/client.js';
-export { DbCredentials } from './credentials/db-credentials.js';
+export { DbCredentials, DB_CREDENTIALS_DEFAULTS } from './credentials/db-credentials.js';
 export type { DbCredentialsOptions } from './credentials/db-credentials.js';
 export { parseDocumentDbSecret, parseRedshiftSecret, MAX_SECRET_BYTES } from './credentials/parse.js';
 export type { DatabaseSecret, DocumentDbSecret, RedshiftSecret, DatabaseEngine } from './credentials/parse.js';
 export { isAuthenticationError } from './credentials/auth-errors.js';
 export * from './errors.js';
 export type { Clock, RandomSource } from './internal/clock.js';
+export { DEFAULT_RECOVERY_BUDGET_MS } from './internal/options.js';
+export type { SecretsManagerChoice } from './secrets-manager/client.js';
+export type { CacheChoice } from './cache/cache-choice.js';

@@ -15,7 +15,7 @@ export const handler = createRotationHandler({
   // DocumentDB needs the Amazon RDS CA bundle: ship global-bundle.pem in the zip.
   ...(env.TLS_CA_FILE ? { tlsCAFile: env.TLS_CA_FILE } : {}),
   // A VPC endpoint for Secrets Manager, when the function has no route to the public one.
-  ...(env.SECRETS_MANAGER_ENDPOINT ? { clientConfig: { endpoint: env.SECRETS_MANAGER_ENDPOINT } } : {}),
+  ...(env.SECRETS_MANAGER_ENDPOINT ? { secretsManagerConfig: { endpoint: env.SECRETS_MANAGER_ENDPOINT } } : {}),
   // One JSON log line per step: step, outcome, durationMs, detail. Never a password.
   onStep: (report) => console.log(JSON.stringify(report)),
 });

@@ -28,7 +28,7 @@ function logEvent(event: RedshiftEvent): void {
 
 const pool = getRedshiftPool({
   secretId,
-  clientConfig: endpoint ? { endpoint } : {},
+  secretsManagerConfig: endpoint ? { endpoint } : {},
   poolConfig: { max: 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 },
   onEvent: logEvent,
 });

@@ -1,17 +1,19 @@
-import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { InvalidOptionError } from '../errors.js';
 import { resolveBackoff, type BackoffOptions } from '../internal/backoff.js';
-import { checkFunction, checkNumber } from '../internal/options.js';
-import { systemClock, type Clock, type RandomSource } from '../internal/clock.js';
+import { checkFunction, checkNumber, isPlainObject, refuseUnknownKeys, type KnownKeys } from '../internal/options.js';
+import { checkClock, type Clock, type RandomSource } from '../internal/clock.js';
 import type { CacheEvent } from './events.js';
-import type { SecretsManagerLike } from '../secrets-manager/client.js';
+import { checkSecretsManagerChoice, SECRETS_MANAGER_KEYS, type SecretsManagerChoice } from '../secrets-manager/client.js';
 
-/** Options of {@link SecretCache}. Every field is optional; defaults are documented per field. */
-export interface SecretCacheOptions {
-  /** A SecretsManagerClient, or anything with the same `send(command)`. */
-  client?: SecretsManagerLike;
-  /** Config to build a SecretsManagerClient when `client` is not given (SDK retries off: the cache retries). */
-  clientConfig?: SecretsManagerClientConfig;
+/**
+ * Options of {@link SecretCache}. Every field is optional; defaults are documented per field.
+ * The Secrets Manager client is `secretsManager`, or one built from `secretsManagerConfig`
+ * (SDK retries off: the cache retries), never both.
+ */
+export type SecretCacheOptions = SecretCacheOwnOptions & SecretsManagerChoice;
+
+/** The options of {@link SecretCache} besides the Secrets Manager client. */
+export interface SecretCacheOwnOptions {
   /**
    * How long a value is fresh. Each entry expires at a uniformly random point in
    * [ttlMs / 2, ttlMs] so a fleet does not refresh in step. Default 300,000 ms (5 min).
@@ -28,7 +30,7 @@ export interface SecretCacheOptions {
   backoff?: BackoffOptions;
   /** Attempts for a caller that has no usable value and must wait. Default 3. */
   maxAttempts?: number;
-  /** The time source. Default `Date.now`. */
+  /** The time source: `now()` for TTLs, `monotonicMs()` for retry budgets. Default the system clock. */
   clock?: Clock;
   /** The random source of the TTL jitter. Default `Math.random`. (Retry delays are jittered by p-retry with `Math.random`.) */
   random?: RandomSource;
@@ -64,16 +66,16 @@ export const CACHE_DEFAULTS = Object.freeze({
   backoff: Object.freeze({ baseMs: 200, factor: 2, maxMs: 20_000 }),
 });
 
+const CACHE_KEYS: KnownKeys<SecretCacheOptions> = {
+  ...SECRETS_MANAGER_KEYS, ttlMs: true, maxEntries: true, maxStaleMs: true, backoff: true, maxAttempts: true, clock: true, random: true, onEvent: true,
+};
+
 /** Checks the options and resolves the defaults once. */
 export function resolveCacheConfig(options: SecretCacheOptions): CacheConfig {
-  if (options.client !== undefined && typeof options.client?.send !== 'function') {
-    throw new InvalidOptionError('client', 'must have a send(command) method');
-  }
-  if (options.client !== undefined && options.clientConfig !== undefined) {
-    throw new InvalidOptionError('clientConfig', 'cannot be combined with client');
-  }
-  const clock = options.clock ?? systemClock;
-  if (typeof clock?.now !== 'function') throw new InvalidOptionError('clock', 'must have a now() method');
+  if (!isPlainObject(options as unknown)) throw new InvalidOptionError('options', 'must be an object');
+  refuseUnknownKeys('', options, CACHE_KEYS, 'SecretCache');
+  checkSecretsManagerChoice(options);
+  const clock = checkClock('clock', options.clock);
   return Object.freeze({
     ttlMs: checkNumber('ttlMs', options.ttlMs ?? CACHE_DEFAULTS.ttlMs, 0),
     maxEntries: Math.floor(checkNumber('maxEntries', options.maxEntries ?? CACHE_DEFAULTS.maxEntries, 1, 1_000_000)),

@@ -96,7 +96,7 @@ export interface CacheStats {
  * ```ts
  * import { SecretCache } from 'credstage';
  *
- * const cache = new SecretCache({ clientConfig: { region: 'us-west-2' } });
+ * const cache = new SecretCache({ secretsManagerConfig: { region: 'us-west-2' } });
  * const secret = await cache.getSecretJson<{ username: string; password: string }>(
  *   'Applications/MyApp/Documentdb-instance',
  * );
@@ -120,8 +120,8 @@ export class SecretCache {
   constructor(options: SecretCacheOptions = {}) {
     this.config = resolveCacheConfig(options);
     this.#hitClock = this.config.clock === systemClock ? coarseSystemClock() : this.config.clock;
-    const client = options.client ?? createSecretsManagerClient(options.clientConfig);
-    this.#ownedClient = options.client ? undefined : client;
+    const client = options.secretsManager ?? createSecretsManagerClient(options.secretsManagerConfig);
+    this.#ownedClient = options.secretsManager ? undefined : client;
     this.#source = new SecretsManagerSource(client);
     this.#store = new LRUCache<string, Entry>({ max: this.config.maxEntries });
   }

@@ -28,10 +28,10 @@ export function withAwsOptions(command: Command): Command {
  *
  * @example
  * ```ts
- * new SecretsManagerClient(clientConfigFrom({ endpoint: 'http://127.0.0.1:5000' }));
+ * new SecretsManagerClient(secretsManagerConfigFrom({ endpoint: 'http://127.0.0.1:5000' }));
  * ```
  */
-export function clientConfigFrom(options: AwsOptions): SecretsManagerClientConfig {
+export function secretsManagerConfigFrom(options: AwsOptions): SecretsManagerClientConfig {
   return {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.region ? { region: options.region } : {}),

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { SecretCache } from '../cache/secret-cache.js';
-import { clientConfigFrom, withAwsOptions, type AwsOptions } from './aws-options.js';
+import { secretsManagerConfigFrom, withAwsOptions, type AwsOptions } from './aws-options.js';
 import { EXIT, reportFailure, type CliContext } from './context.js';
 
 interface GetOptions extends AwsOptions {
@@ -43,7 +43,7 @@ export function getCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .option('--show-value', 'also print the secret value (it will be on your screen)');
   return withAwsOptions(command).action(async (secretId: string, options: GetOptions) => {
-    const cache = new SecretCache({ clientConfig: clientConfigFrom(options) });
+    const cache = new SecretCache({ secretsManagerConfig: secretsManagerConfigFrom(options) });
     try {
       const selector = options.versionId ? { versionId: options.versionId } : { versionStage: options.stage };
       const version = await cache.getSecretVersion(secretId, selector);

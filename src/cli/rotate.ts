@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { rotateSecret } from '../rotation/rotate.js';
 import type { RotateSecretOptions, RotationResult, RotationStrategyName, StepReport } from '../rotation/types.js';
-import { clientConfigFrom, withAwsOptions, type AwsOptions } from './aws-options.js';
+import { secretsManagerConfigFrom, withAwsOptions, type AwsOptions } from './aws-options.js';
 import { EXIT, reportFailure, type CliContext } from './context.js';
 
 interface RotateCommandOptions extends AwsOptions {
@@ -58,7 +58,7 @@ export function rotateCommand(ctx: CliContext, deps: RotateCommandDeps = {}): Co
       };
       const result = await rotate({
         secretId,
-        clientConfig: clientConfigFrom(options),
+        secretsManagerConfig: secretsManagerConfigFrom(options),
         strategy: options.strategy,
         ...(options.token === undefined ? {} : { clientRequestToken: options.token }),
         ...(Object.keys(policy).length === 0 ? {} : { passwordPolicy: policy }),

@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { checkNumber } from '../internal/options.js';
 import { InvalidOptionError } from '../errors.js';
-import { checkScheduledRotationOptions, checkScheduledSecrets, isPlainObject, MAX_TIMER_MS, refuseUnknownKeys } from '../rotation/scheduler/options.js';
+import { checkScheduledRotationOptions, checkScheduledSecrets, MAX_TIMER_MS } from '../rotation/scheduler/options.js';
+import { isPlainObject, refuseUnknownKeys } from '../internal/options.js';
 import { RotationScheduler, type ScheduledRotationOptions, type ScheduledSecret, type SchedulerEvent } from '../rotation/scheduler/scheduler.js';
-import { clientConfigFrom, withAwsOptions, type AwsOptions } from './aws-options.js';
+import { secretsManagerConfigFrom, withAwsOptions, type AwsOptions } from './aws-options.js';
 import { EXIT, reportFailure, type CliContext } from './context.js';
 
 interface ScheduleOptions extends AwsOptions {
@@ -99,7 +100,7 @@ export function scheduleCommand(ctx: CliContext): Command {
       scheduler = new RotationScheduler({
         secrets: config.secrets,
         ...(config.rotation === undefined ? {} : { rotation: config.rotation }),
-        clientConfig: clientConfigFrom({ endpoint: options.endpoint ?? config.endpoint, region: options.region ?? config.region }),
+        secretsManagerConfig: secretsManagerConfigFrom({ endpoint: options.endpoint ?? config.endpoint, region: options.region ?? config.region }),
         checkIntervalMs: (config.checkIntervalSeconds ?? 60) * 1000,
         onEvent: (event) => ctx.out(logLine(event)),
       });

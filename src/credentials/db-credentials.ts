@@ -1,10 +1,9 @@
-import pRetry from 'p-retry';
 import { AuthenticationRejectedError, CredstageError, InvalidOptionError, SecretNotFoundError } from '../errors.js';
-import { sleep, systemClock, type Clock } from '../internal/clock.js';
+import { checkClock, monotonicMs, sleepOn, type Clock, type RandomSource } from '../internal/clock.js';
 import type { AuthRecoveryEvent, CacheEvent } from '../cache/events.js';
 import { emitSafely } from '../internal/emit.js';
-import { resolveBackoff, retryDelays, type BackoffOptions } from '../internal/backoff.js';
-import { checkNumber } from '../internal/options.js';
+import { backoffDelayMs, resolveBackoff, type BackoffOptions } from '../internal/backoff.js';
+import { checkFunction, checkNumber, DEFAULT_RECOVERY_BUDGET_MS, isPlainObject, refuseUnknownKeys, type KnownKeys } from '../internal/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
 import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../secrets-manager/secret-version.js';
 import type { DatabaseSecret } from './parse.js';
@@ -19,17 +18,40 @@ export interface DbCredentialsOptions<S extends DatabaseSecret> {
   secretId: string;
   /** Turns a version into validated credentials (`parseDocumentDbSecret`, `parseRedshiftSecret`). */
   parse: (version: SecretVersion, secretId: string) => S;
-  /** How long to look for working credentials after an authentication failure. Default 30,000 ms. */
+  /** How long to look for working credentials after an authentication failure. Default {@link DEFAULT_RECOVERY_BUDGET_MS} (30,000 ms). */
   recoveryBudgetMs?: number;
   /** Forced GetSecretValue calls per stage are at least this far apart. Default 1,000 ms. */
   minRefreshIntervalMs?: number;
-  /** Waits between recovery rounds. Default { baseMs: 100, factor: 2, maxMs: 2,000 }. */
+  /** Waits between recovery rounds. Default {@link DB_CREDENTIALS_DEFAULTS}`.backoff` ({ baseMs: 100, factor: 2, maxMs: 2,000 }). */
   backoff?: BackoffOptions;
-  /** The time source for rate limits. Default `Date.now`. */
+  /**
+   * The time source: `now()` for rate limits and remembered rejections, `monotonicMs()` for the
+   * recovery budget, `sleep()` (when given) for the waits between rounds. Default the system clock.
+   */
   clock?: Clock;
+  /** The random source of the backoff jitter. Default `Math.random`. */
+  random?: RandomSource;
   /** Called with `auth-recovery` events. */
   onEvent?: (event: CacheEvent) => void;
 }
+
+/**
+ * The defaults of {@link DbCredentialsOptions}, frozen.
+ *
+ * @example
+ * ```ts
+ * new DbCredentials({ cache, secretId, parse, recoveryBudgetMs: DB_CREDENTIALS_DEFAULTS.recoveryBudgetMs * 2 });
+ * ```
+ */
+export const DB_CREDENTIALS_DEFAULTS = Object.freeze({
+  recoveryBudgetMs: DEFAULT_RECOVERY_BUDGET_MS,
+  minRefreshIntervalMs: 1_000,
+  backoff: Object.freeze({ baseMs: 100, factor: 2, maxMs: 2_000 }),
+});
+
+const CREDENTIALS_KEYS: KnownKeys<DbCredentialsOptions<DatabaseSecret>> = {
+  cache: true, secretId: true, parse: true, recoveryBudgetMs: true, minRefreshIntervalMs: true, backoff: true, clock: true, random: true, onEvent: true,
+};
 
 type RecoveredFrom = AuthRecoveryEvent['recoveredFrom'];
 
@@ -71,6 +93,7 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   readonly #minRefreshIntervalMs: number;
   readonly #backoff: Readonly<Required<BackoffOptions>>;
   readonly #clock: Clock;
+  readonly #random: RandomSource;
   readonly #onEvent: ((event: CacheEvent) => void) | undefined;
   /**
    * Parsed per fetched version object, not per version id: the same version read again after
@@ -92,9 +115,9 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   #preferred: { secret: S; over: string } | undefined;
 
   constructor(options: DbCredentialsOptions<S>) {
-    if (!options || typeof options.cache?.getSecretVersion !== 'function') {
-      throw new InvalidOptionError('cache', 'must be a SecretCache');
-    }
+    if (!isPlainObject(options as unknown)) throw new InvalidOptionError('options', 'must be an object');
+    refuseUnknownKeys('', options, CREDENTIALS_KEYS, 'DbCredentials');
+    if (typeof options.cache?.getSecretVersion !== 'function') throw new InvalidOptionError('cache', 'must be a SecretCache');
     if (typeof options.secretId !== 'string' || options.secretId === '') {
       throw new InvalidOptionError('secretId', 'must be a non-empty string');
     }
@@ -102,14 +125,12 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     this.secretId = options.secretId;
     this.#cache = options.cache;
     this.#parse = options.parse;
-    this.recoveryBudgetMs = checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0);
-    this.#minRefreshIntervalMs = checkNumber('minRefreshIntervalMs', options.minRefreshIntervalMs ?? 1_000, 0);
-    this.#backoff = resolveBackoff('backoff', options.backoff, { baseMs: 100, factor: 2, maxMs: 2_000 });
-    const clock = options.clock ?? systemClock;
-    if (typeof clock?.now !== 'function') throw new InvalidOptionError('clock', 'must have a now() method');
-    if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new InvalidOptionError('onEvent', 'must be a function');
-    this.#clock = clock;
-    this.#onEvent = options.onEvent;
+    this.recoveryBudgetMs = checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? DB_CREDENTIALS_DEFAULTS.recoveryBudgetMs, 0);
+    this.#minRefreshIntervalMs = checkNumber('minRefreshIntervalMs', options.minRefreshIntervalMs ?? DB_CREDENTIALS_DEFAULTS.minRefreshIntervalMs, 0);
+    this.#backoff = resolveBackoff('backoff', options.backoff, DB_CREDENTIALS_DEFAULTS.backoff);
+    this.#clock = checkClock('clock', options.clock);
+    this.#random = checkFunction('random', options.random) ?? Math.random;
+    this.#onEvent = checkFunction('onEvent', options.onEvent);
   }
 
   /**
@@ -170,14 +191,14 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
    * ```
    */
   async withRecovery<T>(attempt: (secret: S) => Promise<T>): Promise<T> {
-    const startedAt = performance.now();
+    const startedAt = monotonicMs(this.#clock);
     let secret = await this.current();
     for (;;) {
       try {
         return await attempt(secret);
       } catch (err) {
         if (!isAuthenticationError(err)) throw err;
-        const budgetMs = Math.max(0, this.recoveryBudgetMs - (performance.now() - startedAt));
+        const budgetMs = Math.max(0, this.recoveryBudgetMs - (monotonicMs(this.#clock) - startedAt));
         secret = await this.recoverAfterAuthFailure(secret, { budgetMs });
       }
     }
@@ -186,13 +207,7 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   async #recover(failedId: string, budgetMs: number): Promise<S> {
     const state: RecoveryState = { refused: new Map() };
     try {
-      const deadline = performance.now() + budgetMs;
-      return await pRetry(() => this.#lookOnce(failedId, deadline, state), {
-        retries: Number.POSITIVE_INFINITY,
-        maxRetryTime: budgetMs,
-        ...retryDelays(this.#backoff),
-        shouldRetry: ({ error }) => error instanceof KeepLooking || (error as CredstageError).retryable === true,
-      });
+      return await this.#lookUntil(failedId, monotonicMs(this.#clock) + budgetMs, state);
     } catch (err) {
       // Only a last look that found nothing new means "rejected"; a last look that could not reach
       // Secrets Manager (throttled, unavailable) ends with that retryable error, not a verdict.
@@ -204,6 +219,26 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
         budgetMs,
         refusedPending: refused && { versionId: refused[0], differingFields: refused[1] },
       });
+    }
+  }
+
+  /**
+   * Looks round after round, with jittered backoff between rounds, until a round finds
+   * credentials or `deadline` (a monotonic reading) passes. The last wait is cut to end exactly
+   * at the deadline and one last round runs then. Waits and readings are on the injected clock
+   * (p-retry's own timers could not be driven by a fake one).
+   */
+  async #lookUntil(failedId: string, deadline: number, state: RecoveryState): Promise<S> {
+    for (let retriesDone = 0; ; retriesDone++) {
+      try {
+        return await this.#lookOnce(failedId, deadline, state);
+      } catch (err) {
+        const again = err instanceof KeepLooking || (err as CredstageError).retryable === true;
+        const leftMs = deadline - monotonicMs(this.#clock);
+        if (!again || leftMs <= 0) throw err;
+        const waitMs = Math.min(backoffDelayMs(this.#backoff, retriesDone, this.#random), leftMs);
+        if (waitMs > 0) await sleepOn(this.#clock, waitMs);
+      }
     }
   }
 
@@ -254,16 +289,16 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
 
   /**
    * GetSecretValue for a stage, at most once per minRefreshIntervalMs unless `free`. Inside the
-   * interval it waits for the interval to end when that fits before `deadline` (a
-   * performance.now() time), rather than backing off past it; otherwise it answers with what
+   * interval it waits for the interval to end when that fits before `deadline` (a monotonic
+   * reading of the clock), rather than backing off past it; otherwise it answers with what
    * the cache holds.
    */
   async #forcedRead(versionStage: string, free: boolean, deadline?: number): Promise<SecretVersion | undefined> {
     const last = this.#lastForcedAt.get(versionStage);
     const waitMs = free || last === undefined ? 0 : last + this.#minRefreshIntervalMs - this.#clock.now();
     if (waitMs > 0) {
-      if (deadline === undefined || performance.now() + waitMs > deadline) return this.#cache.peek(this.secretId, { versionStage });
-      await sleep(waitMs);
+      if (deadline === undefined || monotonicMs(this.#clock) + waitMs > deadline) return this.#cache.peek(this.secretId, { versionStage });
+      await sleepOn(this.#clock, waitMs);
     }
     this.#lastForcedAt.set(versionStage, this.#clock.now());
     try {

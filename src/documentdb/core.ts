@@ -3,7 +3,7 @@ import { ClosedError } from '../errors.js';
 import { emitSafely } from '../internal/emit.js';
 import type { DbCredentials } from '../credentials/db-credentials.js';
 import type { DocumentDbSecret } from '../credentials/parse.js';
-import { sleep } from '../internal/clock.js';
+import { monotonicMs, sleepOn } from '../internal/clock.js';
 import type { DocumentDbClientEvent } from './events.js';
 import { classifyFailure, describeFailure } from './failures.js';
 import { Generation } from './generation.js';
@@ -69,6 +69,11 @@ export class ClientCore {
     return this.#config.secretId;
   }
 
+  /** A monotonic reading of the client's clock, for budgets and durations. */
+  monotonicMs(): number {
+    return monotonicMs(this.#config.clock);
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -81,7 +86,7 @@ export class ClientCore {
 
   /** Opens the first MongoClient: AWSCURRENT, or what recovery finds if the database rejects it. */
   async start(): Promise<void> {
-    const deadline = performance.now() + this.#config.recoveryBudgetMs;
+    const deadline = this.monotonicMs() + this.#config.recoveryBudgetMs;
     const generation = await this.#connectWithRecovery(await this.#creds.current(), deadline);
     if (this.#closed) {
       await generation.close();
@@ -103,7 +108,7 @@ export class ClientCore {
    * before reaching the server, recovers and runs `call` again on the live generation.
    */
   async settle<T>(generation: Generation, first: Promise<T>, call: (generation: Generation) => Promise<T>): Promise<T> {
-    const startedAt = performance.now();
+    const startedAt = this.monotonicMs();
     let pending = first;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -131,7 +136,7 @@ export class ClientCore {
     if (this.#closed) throw err;
     const kind = classifyFailure(err);
     if (kind === 'fatal' || attempt > MAX_RETRIES_PER_OPERATION) throw err;
-    const budgetMs = this.#config.recoveryBudgetMs - (performance.now() - startedAt);
+    const budgetMs = this.#config.recoveryBudgetMs - (this.monotonicMs() - startedAt);
     if (budgetMs <= 0) throw err;
     this.#stats.retries++;
     this.#emit({ type: 'operation-retry', secretId: this.secretId, generation: generation.number, reason: kind, attempt, error: describeFailure(err) });
@@ -140,7 +145,7 @@ export class ClientCore {
       await this.#switchAfterAuthFailure(generation, budgetMs);
     } else {
       const delayMs = Math.min(TRANSIENT_BACKOFF_MS.maxMs, TRANSIENT_BACKOFF_MS.baseMs * 2 ** (attempt - 1));
-      await sleep(delayMs * (0.5 + this.#config.random() / 2));
+      await sleepOn(this.#config.clock, delayMs * (0.5 + this.#config.random() / 2));
     }
   }
 
@@ -163,7 +168,7 @@ export class ClientCore {
       if (running.from === failed) return running.promise;
       await running.promise.catch(() => undefined);
     }
-    const deadline = performance.now() + budgetMs;
+    const deadline = this.monotonicMs() + budgetMs;
     const promise = (async () => {
       const recovered = await this.#creds.recoverAfterAuthFailure(failed.secret, { budgetMs });
       const next = await this.#connectWithRecovery(recovered, deadline);
@@ -217,7 +222,7 @@ export class ClientCore {
       } catch (err) {
         if (classifyFailure(err) !== 'auth') throw err;
         this.#remember(secret.versionId);
-        const budgetMs = Math.max(0, deadline - performance.now());
+        const budgetMs = Math.max(0, deadline - this.monotonicMs());
         secret = await this.#creds.recoverAfterAuthFailure(secret, { budgetMs });
       }
     }
@@ -233,16 +238,16 @@ export class ClientCore {
     const generation = new Generation(++this.#numbers, client, secret, (closed) => this.#onClosed(closed));
     this.#open.add(generation);
     const login = { type: 'login', secretId: this.secretId, versionId: secret.versionId, username: secret.username, host: secret.host, port: secret.port } as const;
-    const startedAt = performance.now();
+    const startedAt = this.monotonicMs();
     try {
       await client.connect();
     } catch (err) {
       const outcome = classifyFailure(err) === 'auth' ? 'rejected' : 'error';
-      this.#emit({ ...login, outcome, durationMs: performance.now() - startedAt, errorCode: errorCode(err) });
+      this.#emit({ ...login, outcome, durationMs: this.monotonicMs() - startedAt, errorCode: errorCode(err) });
       await generation.close();
       throw err;
     }
-    this.#emit({ ...login, outcome: 'ok', durationMs: performance.now() - startedAt });
+    this.#emit({ ...login, outcome: 'ok', durationMs: this.monotonicMs() - startedAt });
     return generation;
   }
 

@@ -67,7 +67,7 @@ export function retryingCursor<C extends CursorLike>(core: ClientCore, generatio
     cursor.once?.('close', release);
   };
   const fetch = async (prop: PropertyKey, args: unknown[]): Promise<unknown> => {
-    const startedAt = performance.now();
+    const startedAt = core.monotonicMs();
     for (let attempt = 1; ; attempt++) {
       start();
       try {

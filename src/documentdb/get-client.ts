@@ -26,7 +26,7 @@ import { resolveDocumentDbOptions, type DocumentDbClientOptions } from './option
  *
  * const client = await getDocumentDbClient({
  *   secretId: 'Applications/MyApp/Documentdb-instance',
- *   clientConfig: { region: 'us-west-2' },
+ *   secretsManagerConfig: { region: 'us-west-2' },
  *   tlsCAFile: '/opt/myapp/global-bundle.pem',
  * });
  * const orders = client.db('shop').collection('orders');
@@ -40,8 +40,7 @@ export async function getDocumentDbClient(options: DocumentDbClientOptions): Pro
   const ownedCache =
     options.cache === undefined
       ? new SecretCache({
-          ...(options.client === undefined ? {} : { client: options.client }),
-          ...(options.clientConfig === undefined ? {} : { clientConfig: options.clientConfig }),
+          ...(options.secretsManager === undefined ? { secretsManagerConfig: options.secretsManagerConfig } : { secretsManager: options.secretsManager }),
           ...(onCacheEvent === undefined ? {} : { onEvent: onCacheEvent }),
           clock: config.clock,
           random: config.random,
@@ -55,6 +54,7 @@ export async function getDocumentDbClient(options: DocumentDbClientOptions): Pro
       parse: parseDocumentDbSecret,
       recoveryBudgetMs: config.recoveryBudgetMs,
       clock: config.clock,
+      random: config.random,
       ...(onCacheEvent === undefined ? {} : { onEvent: onCacheEvent }),
     }),
     config,

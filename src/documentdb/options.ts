@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs';
-import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { InvalidOptionError } from '../errors.js';
-import { systemClock, type Clock, type RandomSource } from '../internal/clock.js';
+import { checkClock, type Clock, type RandomSource } from '../internal/clock.js';
 import { mongoUrl } from '../internal/mongo-url.js';
-import { checkNumber } from '../internal/options.js';
-import type { SecretCache } from '../cache/secret-cache.js';
-import type { SecretsManagerLike } from '../secrets-manager/client.js';
+import { checkFunction, checkNumber, DEFAULT_RECOVERY_BUDGET_MS, isPlainObject, refuseUnknownKeys, type KnownKeys } from '../internal/options.js';
+import { CACHE_CHOICE_KEYS, checkCacheChoice, type CacheChoice } from '../cache/cache-choice.js';
 import type { DocumentDbSecret } from '../credentials/parse.js';
 import type { DocumentDbClientEvent } from './events.js';
 import { checkMongoOverrides, mergeMongoOptions } from './mongo-overrides.js';
@@ -14,16 +12,17 @@ import { checkMongoOverrides, mergeMongoOptions } from './mongo-overrides.js';
 /** Builds a MongoClient; injectable so tests can count or fake clients. */
 export type MongoClientFactory = (url: string, options: MongoClientOptions) => MongoClient;
 
-/** Options of {@link getDocumentDbClient}. Only `secretId` is required. */
-export interface DocumentDbClientOptions {
+/**
+ * Options of {@link getDocumentDbClient}. Only `secretId` is required. The secret is read
+ * through `cache`, or through a new SecretCache (closed with the client) over
+ * `secretsManager` or `secretsManagerConfig`; one of the three at most.
+ */
+export type DocumentDbClientOptions = DocumentDbOwnOptions & CacheChoice;
+
+/** The options of {@link getDocumentDbClient} besides the secret's source. */
+export interface DocumentDbOwnOptions {
   /** Name or ARN of the DocumentDB secret (`{ engine: "mongo", host, port, username, password, ssl }`). */
   secretId: string;
-  /** The cache to read the secret through. Default: a new SecretCache, closed with the client. */
-  cache?: SecretCache;
-  /** Secrets Manager client for the cache built when `cache` is not given. */
-  client?: SecretsManagerLike;
-  /** Config for the Secrets Manager client built when neither `cache` nor `client` is given. */
-  clientConfig?: SecretsManagerClientConfig;
   /**
    * Extra MongoClient options; they override credstage's defaults (`directConnection: true`,
    * `retryWrites: false`, `authSource: 'admin'`), in any spelling the driver accepts (it reads
@@ -43,7 +42,7 @@ export interface DocumentDbClientOptions {
    * would make the driver ignore it.
    */
   tlsCAFile?: string;
-  /** How long an operation may spend finding working credentials after a rejection. Default 30,000 ms. */
+  /** How long an operation may spend finding working credentials after a rejection. Default {@link DEFAULT_RECOVERY_BUDGET_MS} (30,000 ms). */
   recoveryBudgetMs?: number;
   /**
    * Called with `login` (one per MongoClient built), switch, retry and `auth-recovery` events,
@@ -57,7 +56,7 @@ export interface DocumentDbClientOptions {
    * `connect()`.
    */
   createMongoClient?: MongoClientFactory;
-  /** The time source for rate limits and follow-up checks. Default `Date.now`. */
+  /** The time source: `now()` for rate limits and follow-up checks, `monotonicMs()` for recovery budgets and login durations. Default the system clock. */
   clock?: Clock;
   /** The random source for retry jitter (and the cache built when `cache` is not given). Default `Math.random`. */
   random?: RandomSource;
@@ -97,60 +96,42 @@ export const DOCUMENTDB_DEFAULTS: Readonly<MongoClientOptions> = Object.freeze({
   directConnection: true,
 });
 
-const OWN_KEYS = new Set([
-  'secretId',
-  'cache',
-  'client',
-  'clientConfig',
-  'mongoClientOptions',
-  'tlsCAFile',
-  'recoveryBudgetMs',
-  'onEvent',
-  'createMongoClient',
-  'clock',
-  'random',
-]);
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+const OWN_KEYS: KnownKeys<DocumentDbClientOptions> = {
+  ...CACHE_CHOICE_KEYS,
+  secretId: true,
+  mongoClientOptions: true,
+  tlsCAFile: true,
+  recoveryBudgetMs: true,
+  onEvent: true,
+  createMongoClient: true,
+  clock: true,
+  random: true,
+};
 
 /** Checks the options once, up front; each problem names its field. */
 export function resolveDocumentDbOptions(options: DocumentDbClientOptions): DocumentDbClientConfig {
-  if (!isPlainObject(options)) throw new InvalidOptionError('options', 'must be an object');
-  for (const key of Object.keys(options)) {
-    if (!OWN_KEYS.has(key)) throw new InvalidOptionError(key, 'is not an option of getDocumentDbClient');
-  }
-  const { secretId, cache, client, clientConfig, mongoClientOptions = {}, tlsCAFile, onEvent, createMongoClient } = options;
+  if (!isPlainObject(options as unknown)) throw new InvalidOptionError('options', 'must be an object');
+  refuseUnknownKeys('', options, OWN_KEYS, 'getDocumentDbClient');
+  const { secretId, mongoClientOptions = {}, tlsCAFile, onEvent, createMongoClient } = options;
   if (typeof secretId !== 'string' || secretId.trim() === '') {
     throw new InvalidOptionError('secretId', 'must be a non-empty string');
   }
-  if (cache !== undefined) {
-    if (typeof (cache as { getSecretVersion?: unknown })?.getSecretVersion !== 'function') {
-      throw new InvalidOptionError('cache', 'must be a SecretCache');
-    }
-    if (client !== undefined) throw new InvalidOptionError('client', 'cannot be combined with cache (the cache has its own client)');
-    if (clientConfig !== undefined) throw new InvalidOptionError('clientConfig', 'cannot be combined with cache');
-  }
+  checkCacheChoice(options);
   if (!isPlainObject(mongoClientOptions)) throw new InvalidOptionError('mongoClientOptions', 'must be an object');
   if (tlsCAFile !== undefined) {
     if (typeof tlsCAFile !== 'string' || tlsCAFile === '') throw new InvalidOptionError('tlsCAFile', 'must be a non-empty path');
     if (!existsSync(tlsCAFile)) throw new InvalidOptionError('tlsCAFile', `names a file that does not exist: ${tlsCAFile}`);
   }
   const overrides = checkMongoOverrides(mongoClientOptions, tlsCAFile);
-  if (onEvent !== undefined && typeof onEvent !== 'function') throw new InvalidOptionError('onEvent', 'must be a function');
-  if (createMongoClient !== undefined && typeof createMongoClient !== 'function') {
-    throw new InvalidOptionError('createMongoClient', 'must be a function');
-  }
-  const clock = options.clock ?? systemClock;
-  if (typeof clock?.now !== 'function') throw new InvalidOptionError('clock', 'must have a now() method');
-  const random = options.random ?? Math.random;
-  if (typeof random !== 'function') throw new InvalidOptionError('random', 'must be a function');
+  checkFunction('onEvent', onEvent);
+  checkFunction('createMongoClient', createMongoClient);
+  const clock = checkClock('clock', options.clock);
+  const random = checkFunction('random', options.random) ?? Math.random;
   return Object.freeze({
     secretId,
     mongoClientOptions: overrides,
     tlsCAFile,
-    recoveryBudgetMs: checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0),
+    recoveryBudgetMs: checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? DEFAULT_RECOVERY_BUDGET_MS, 0),
     onEvent,
     createMongoClient,
     clock,

@@ -26,3 +26,12 @@ export function resolveBackoff(name: string, given: BackoffOptions | undefined, 
 export function retryDelays(backoff: Readonly<Required<BackoffOptions>>): { minTimeout: number; factor: number; maxTimeout: number; randomize: true } {
   return { minTimeout: backoff.baseMs, factor: backoff.factor, maxTimeout: backoff.maxMs, randomize: true };
 }
+
+/**
+ * The wait before retry number `retriesDone + 1`: `baseMs * factor^retriesDone`, jittered by
+ * U[1, 2) from `random`, capped at `maxMs` — p-retry's formula, for loops that wait on an
+ * injected clock instead of p-retry's real timers.
+ */
+export function backoffDelayMs(backoff: Readonly<Required<BackoffOptions>>, retriesDone: number, random: () => number): number {
+  return Math.min(Math.round((random() + 1) * backoff.baseMs * backoff.factor ** retriesDone), backoff.maxMs);
+}

@@ -1,6 +1,15 @@
+import { InvalidOptionError } from '../errors.js';
+
 /**
- * A source of the current time in milliseconds. Injected wherever credstage reads the
- * time, so tests can drive it with a fake clock.
+ * The time source, injected wherever credstage reads the time, so tests can drive it with a
+ * fake clock (`ManualClock` from `credstage/testing` is one).
+ *
+ * - `now()` is wall time (ms since the epoch): TTLs, rate limits, schedules, event times.
+ * - `monotonicMs()` measures budgets, deadlines and durations. Optional: a clock without it
+ *   (a `{ now }` object) gets `performance.now()` for those. Deriving it from `now()` instead
+ *   would let a frozen test clock freeze every recovery budget (a bounded wait would become a
+ *   hang), and would let a wall-clock step shorten or stretch a budget.
+ * - `sleep(ms)` waits on this clock. Optional: without it credstage waits on real timers.
  *
  * @example
  * ```ts
@@ -11,6 +20,8 @@
  */
 export interface Clock {
   now(): number;
+  /** A monotonic reading in ms (any origin) for budgets and durations. Default `performance.now()`. */
+  monotonicMs?(): number;
   /**
    * Waits `ms` on this clock. Optional: without it credstage waits on real timers. A fake clock
    * that provides it decides when waits end (the rotation explorer's schedules do).
@@ -18,8 +29,8 @@ export interface Clock {
   sleep?(ms: number): Promise<void>;
 }
 
-/** The real clock: `Date.now()`. */
-export const systemClock: Clock = Object.freeze({ now: () => Date.now() });
+/** The real clock: `Date.now()`, and `performance.now()` for budgets. */
+export const systemClock: Clock = Object.freeze({ now: () => Date.now(), monotonicMs: () => performance.now() });
 
 /**
  * The system clock, read at most once per `resolutionMs`: a reading is reused until an unref'd
@@ -39,7 +50,27 @@ export function coarseSystemClock(resolutionMs = 1): Clock {
       setTimeout(clear, resolutionMs).unref();
       return cached;
     },
+    // Budgets are read off the hit path (recovery, refresh retries): no need to coarsen them.
+    monotonicMs: () => performance.now(),
   });
+}
+
+/** The monotonic reading of `clock`: its own `monotonicMs()`, else `performance.now()`. */
+export function monotonicMs(clock: Clock): number {
+  return clock.monotonicMs === undefined ? performance.now() : clock.monotonicMs();
+}
+
+/**
+ * Checks a clock option (InvalidOptionError naming `name`) and returns it, or `fallback` when
+ * it is undefined.
+ */
+export function checkClock(name: string, clock: unknown, fallback: Clock = systemClock): Clock {
+  if (clock === undefined) return fallback;
+  const c = clock as Partial<Clock> | null;
+  if (typeof c?.now !== 'function') throw new InvalidOptionError(name, 'must have a now() method');
+  if (c.monotonicMs !== undefined && typeof c.monotonicMs !== 'function') throw new InvalidOptionError(name, 'monotonicMs, when given, must be a function');
+  if (c.sleep !== undefined && typeof c.sleep !== 'function') throw new InvalidOptionError(name, 'sleep, when given, must be a function');
+  return c as Clock;
 }
 
 /** A uniform random number in [0, 1); injectable so jitter is testable. */

@@ -6,10 +6,10 @@ import { resolveSetup, type RedshiftCommonOptions, type RedshiftConnectionConfig
 import { connectWithRecovery } from './recovery.js';
 
 /** Options of {@link getRedshiftClient}. */
-export interface RedshiftClientOptions extends RedshiftCommonOptions {
+export type RedshiftClientOptions = RedshiftCommonOptions & {
   /** pg Client settings (`statement_timeout`, `application_name`, ...); `host`, `port`, `database` override the secret's. */
   connectionConfig?: RedshiftConnectionConfig;
-}
+};
 
 /** A connected pg Client; `end()` also closes the cache the factory built, and is safe to call twice. */
 export type RedshiftClient = pg.Client & {

@@ -5,6 +5,7 @@ import type { RedshiftSecret } from '../credentials/parse.js';
 import type { Setup } from './options.js';
 import { tlsFor } from '../credentials/pg-tls.js';
 import { tlsFailure } from '../credentials/pg-tls-errors.js';
+import { monotonicMs } from '../internal/clock.js';
 
 /** Rejected logins → the secret version they used, so recovery knows which version failed. */
 const rejectedWith = new WeakMap<object, RedshiftSecret>();
@@ -55,7 +56,7 @@ export type CredentialClientClass = new (config?: ClientConfig) => pg.Client;
  * pg Client cannot connect twice.
  */
 export function credentialClientClass(setup: Setup): CredentialClientClass {
-  return class CredentialClient extends pg.Client {
+  return class CredentialClient extends setup.pgClient {
     override connect(): Promise<pg.Client>;
     override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
     override connect(callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): Promise<pg.Client> | void {
@@ -88,7 +89,7 @@ export function credentialClientClass(setup: Setup): CredentialClientClass {
       setHidden(self.connectionParameters, 'password', secret.password);
 
       const base = { type: 'login', secretId: setup.secretId, versionId: secret.versionId, username: secret.username, host, port } as const;
-      const startedAt = performance.now();
+      const startedAt = monotonicMs(setup.clock);
       try {
         await super.connect();
       } catch (err) {
@@ -98,12 +99,12 @@ export function credentialClientClass(setup: Setup): CredentialClientClass {
         setup.emit({
           ...base,
           outcome: rejected ? 'rejected' : 'error',
-          durationMs: performance.now() - startedAt,
+          durationMs: monotonicMs(setup.clock) - startedAt,
           errorCode: typeof code === 'string' ? code : undefined,
         });
         throw tlsFailure(err, { secretId: setup.secretId, versionId: secret.versionId, host, port, choice: tls, caOption: 'ssl' }) ?? err;
       }
-      setup.emit({ ...base, outcome: 'ok', durationMs: performance.now() - startedAt });
+      setup.emit({ ...base, outcome: 'ok', durationMs: monotonicMs(setup.clock) - startedAt });
       return this;
     }
   };

@@ -1,8 +1,9 @@
-import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import pg from 'pg';
 import type { ClientConfig, PoolConfig } from 'pg';
-import { checkNumber } from '../internal/options.js';
+import { checkFunction, checkNumber, DEFAULT_RECOVERY_BUDGET_MS, isPlainObject, refuseUnknownKeys } from '../internal/options.js';
+import { checkClock, type Clock, type RandomSource } from '../internal/clock.js';
 import { SecretCache } from '../cache/secret-cache.js';
-import type { SecretsManagerLike } from '../secrets-manager/client.js';
+import { CACHE_CHOICE_KEYS, checkCacheChoice, type CacheChoice } from '../cache/cache-choice.js';
 import { DbCredentials } from '../credentials/db-credentials.js';
 import { parseRedshiftSecret, type RedshiftSecret } from '../credentials/parse.js';
 import { InvalidOptionError } from '../errors.js';
@@ -30,16 +31,20 @@ export type RedshiftPoolConfig = Omit<PoolConfig, keyof typeof OWNED_BY_SECRET>;
 /** pg settings for one client, without the ones the secret provides. `host`, `port`, `database` override the secret's. */
 export type RedshiftConnectionConfig = Omit<ClientConfig, keyof typeof OWNED_BY_SECRET>;
 
-/** Options shared by {@link getRedshiftPool} and {@link getRedshiftClient}. */
-export interface RedshiftCommonOptions {
+/** The pg Client class connections are built from; credstage subclasses it. */
+export type PgClientClass = typeof pg.Client;
+
+/**
+ * Options shared by {@link getRedshiftPool} and {@link getRedshiftClient}. The secret is read
+ * through `cache`, or through a cache the factory builds (closed on `end()`) over
+ * `secretsManager` or `secretsManagerConfig`; one of the three at most.
+ */
+export type RedshiftCommonOptions = RedshiftOwnOptions & CacheChoice;
+
+/** The options of both Redshift factories besides the secret's source. */
+export interface RedshiftOwnOptions {
   /** Name or ARN of the secret (`{ engine: "redshift" | "postgres", host, port, username, password, dbname, ssl }`). */
   secretId: string;
-  /** The cache to read the secret through. Default: a cache the factory builds and closes on `end()`. */
-  cache?: SecretCache;
-  /** The Secrets Manager client for the cache the factory builds (not with `cache`). */
-  client?: SecretsManagerLike;
-  /** Config of the SecretsManagerClient the factory builds (not with `cache` or `client`). */
-  clientConfig?: SecretsManagerClientConfig;
   /**
    * TLS. Default: what the secret says — `"ssl": true` or no `ssl` field → TLS with certificate
    * verification (without the field, `PGSSLMODE` may choose), `"ssl": false` → plaintext.
@@ -47,8 +52,18 @@ export interface RedshiftCommonOptions {
    * `"ssl": true`, `false` and `{ rejectUnauthorized: false }` are refused.
    */
   ssl?: RedshiftTlsOption;
-  /** How long one connection attempt looks for working credentials after a rejected login. Default 30,000 ms. */
+  /** How long one connection attempt looks for working credentials after a rejected login. Default {@link DEFAULT_RECOVERY_BUDGET_MS} (30,000 ms). */
   recoveryBudgetMs?: number;
+  /**
+   * The pg Client class every connection is built from (credstage subclasses it to log in with
+   * the secret). Default `pg.Client`. Injectable, as DocumentDB's `createMongoClient` is, to
+   * instrument, count or fake connections.
+   */
+  pgClient?: PgClientClass;
+  /** The time source: `now()` for rate limits, `monotonicMs()` for recovery budgets and login durations. Default the system clock. */
+  clock?: Clock;
+  /** The random source of recovery backoff jitter (and of the cache the factory builds). Default `Math.random`. */
+  random?: RandomSource;
   /**
    * Called with every login and with `auth-recovery` events; with the cache's events too when the
    * factory built the cache. Must not throw (a throw is ignored). Never receives a password.
@@ -65,10 +80,8 @@ export interface Setup {
   readonly tls: TlsPolicy;
   readonly overrides: Readonly<{ host?: string; port?: number; database?: string }>;
   readonly emit: (event: RedshiftEvent) => void;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  readonly pgClient: PgClientClass;
+  readonly clock: Clock;
 }
 
 function checkPgConfig(name: string, config: unknown): Setup['overrides'] {
@@ -99,7 +112,9 @@ function checkPgConfig(name: string, config: unknown): Setup['overrides'] {
 }
 
 /** The top-level options both factories take; each adds its own pg settings (`poolConfig`, `connectionConfig`). */
-const COMMON_KEYS = new Set(['secretId', 'cache', 'client', 'clientConfig', 'ssl', 'recoveryBudgetMs', 'onEvent']);
+const COMMON_KEYS: Readonly<Record<keyof RedshiftCommonOptions, true>> = {
+  ...CACHE_CHOICE_KEYS, secretId: true, ssl: true, recoveryBudgetMs: true, onEvent: true, pgClient: true, clock: true, random: true,
+};
 
 function checkSsl(ssl: unknown): RedshiftTlsOption | undefined {
   if (ssl === undefined || typeof ssl === 'boolean' || isPlainObject(ssl)) return ssl as RedshiftTlsOption | undefined;
@@ -112,34 +127,34 @@ function checkSsl(ssl: unknown): RedshiftTlsOption | undefined {
  */
 export function resolveSetup(options: RedshiftCommonOptions, pgConfigName: string, pgConfig: unknown): Setup {
   if (!isPlainObject(options)) throw new InvalidOptionError('options', 'must be an object');
-  for (const key of Object.keys(options)) {
-    // A misspelt option (`recoverBudgetMs`, pg's `max` at the top level) would otherwise be ignored silently.
-    if (key !== pgConfigName && !COMMON_KEYS.has(key)) throw new InvalidOptionError(key, `is not an option of this factory (pg settings go in "${pgConfigName}")`);
-  }
-  const { secretId, cache, client, clientConfig, onEvent } = options;
+  // A misspelt option (`recoverBudgetMs`, pg's `max` at the top level) would otherwise be ignored silently.
+  refuseUnknownKeys('', options, { ...COMMON_KEYS, [pgConfigName]: true }, 'this factory', ` (pg settings go in "${pgConfigName}")`);
+  const { secretId, cache, secretsManager, secretsManagerConfig, onEvent } = options;
   if (typeof secretId !== 'string' || secretId === '') throw new InvalidOptionError('secretId', 'must be a non-empty string');
-  if (cache !== undefined) {
-    if (typeof (cache as Partial<SecretCache>)?.getSecretVersion !== 'function') {
-      throw new InvalidOptionError('cache', 'must be a SecretCache');
-    }
-    if (client !== undefined || clientConfig !== undefined) {
-      throw new InvalidOptionError('cache', 'cannot be combined with client or clientConfig (they configure a cache the factory builds)');
-    }
-  }
-  if (onEvent !== undefined && typeof onEvent !== 'function') throw new InvalidOptionError('onEvent', 'must be a function');
-  const recoveryBudgetMs = checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? 30_000, 0);
+  checkCacheChoice(options);
+  checkFunction('onEvent', onEvent);
+  const pgClient = options.pgClient ?? pg.Client;
+  if (typeof pgClient !== 'function') throw new InvalidOptionError('pgClient', 'must be a class: pg.Client or a subclass of it');
+  const clock = checkClock('clock', options.clock);
+  const random = checkFunction('random', options.random) ?? Math.random;
+  const recoveryBudgetMs = checkNumber('recoveryBudgetMs', options.recoveryBudgetMs ?? DEFAULT_RECOVERY_BUDGET_MS, 0);
   const tls = prepareTls(checkSsl(options.ssl));
   const overrides = checkPgConfig(pgConfigName, pgConfig);
   const emit = (event: RedshiftEvent): void => emitSafely(onEvent, event);
 
   // Built last: every check above can throw without leaving a client behind.
-  const ownedCache = cache === undefined ? new SecretCache({ client, clientConfig, onEvent: onEvent && emit }) : undefined;
+  const ownedCache =
+    cache === undefined
+      ? new SecretCache({ ...(secretsManager ? { secretsManager } : { secretsManagerConfig }), onEvent: onEvent && emit, clock, random })
+      : undefined;
   const credentials = new DbCredentials<RedshiftSecret>({
     cache: cache ?? (ownedCache as SecretCache),
     secretId,
     parse: parseRedshiftSecret,
     recoveryBudgetMs,
     onEvent: onEvent && emit,
+    clock,
+    random,
   });
-  return Object.freeze({ secretId, credentials, ownedCache, tls, overrides, emit });
+  return Object.freeze({ secretId, credentials, ownedCache, tls, overrides, emit, pgClient, clock });
 }

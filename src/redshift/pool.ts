@@ -8,10 +8,10 @@ import { resolveSetup, type RedshiftCommonOptions, type RedshiftPoolConfig, type
 import { connectWithRecovery } from './recovery.js';
 
 /** Options of {@link getRedshiftPool}. */
-export interface RedshiftPoolOptions extends RedshiftCommonOptions {
+export type RedshiftPoolOptions = RedshiftCommonOptions & {
   /** pg-pool settings (`max`, `idleTimeoutMillis`, `maxLifetimeSeconds`, ...); `host`, `port`, `database` override the secret's. */
   poolConfig?: RedshiftPoolConfig;
-}
+};
 
 type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void;
 const noop = (): void => undefined;
@@ -117,7 +117,7 @@ export class RedshiftPool extends pg.Pool {
  *
  * const pool = getRedshiftPool({
  *   secretId: 'Applications/MyApp/Redshift',
- *   clientConfig: { region: 'us-west-2' },
+ *   secretsManagerConfig: { region: 'us-west-2' },
  *   poolConfig: { max: 10, idleTimeoutMillis: 30_000 },
  * });
  * const { rows } = await pool.query('select count(*) from sales');

@@ -2,6 +2,7 @@ import { isAuthenticationError } from '../credentials/auth-errors.js';
 import { AuthenticationRejectedError } from '../errors.js';
 import { secretOfRejectedLogin } from './credential-client.js';
 import type { Setup } from './options.js';
+import { monotonicMs } from '../internal/clock.js';
 
 /**
  * Runs `connect` (which opens one new connection), and after a rejected login finds the
@@ -21,7 +22,7 @@ export async function connectWithRecovery<T>(setup: Setup, connect: () => Promis
     } catch (err) {
       const failed = isAuthenticationError(err) ? secretOfRejectedLogin(err) : undefined;
       if (failed === undefined) throw err;
-      const now = performance.now();
+      const now = monotonicMs(setup.clock);
       firstRejectionAt ??= now;
       const budgetMs = credentials.recoveryBudgetMs - (now - firstRejectionAt);
       if (budgetMs <= 0) {

@@ -7,6 +7,7 @@
 export { rotateSecret } from './rotate.js';
 export { runRotationStep, createRotationHandler } from './lambda.js';
 export { RotationScheduler } from './scheduler/scheduler.js';
+export { SCHEDULER_DEFAULTS } from './scheduler/options.js';
 export type { RotationSchedulerOptions, ScheduledSecret, SchedulerEvent, SecretStatus } from './scheduler/scheduler.js';
 export type {
   RotationStartedEvent,

@@ -4,7 +4,7 @@ import type { SecretsManagerLike } from '../secrets-manager/client.js';
 import { checkToken } from './token.js';
 import type { StepOutcome } from './step-outcome.js';
 import { where, type StepContext } from './step-context.js';
-import { clientFor, resolveEngineConfig, type EngineConfig } from './engine-config.js';
+import { clientFor, refuseUnknownEngineKeys, resolveEngineConfig, type EngineConfig } from './engine-config.js';
 import { STEP_FUNCTIONS } from './protocol.js';
 import { runTimedStep } from './run-step.js';
 import { SecretsApi, stagesOf } from '../secrets-manager/secrets-api.js';
@@ -89,6 +89,7 @@ async function runWith(client: SecretsManagerLike, config: EngineConfig, event: 
  * ```
  */
 export async function runRotationStep(event: RotationEvent, options: RotationStepOptions = {}): Promise<StepReport> {
+  refuseUnknownEngineKeys(options, 'runRotationStep');
   const checked = checkEvent(event);
   const modes = checkModes(options);
   const config = resolveEngineConfig(options);
@@ -117,6 +118,7 @@ export async function runRotationStep(event: RotationEvent, options: RotationSte
  * ```
  */
 export function createRotationHandler(options: RotationStepOptions = {}): (event: RotationEvent) => Promise<StepReport> {
+  refuseUnknownEngineKeys(options, 'createRotationHandler');
   const modes = checkModes(options);
   const config = resolveEngineConfig(options);
   const { client } = clientFor(options);

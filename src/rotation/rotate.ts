@@ -1,10 +1,10 @@
 import { InvalidOptionError, RotationError, RotationInProgressError } from '../errors.js';
 import { checkNumber } from '../internal/options.js';
 import { AWSCURRENT, AWSPENDING } from '../secrets-manager/secret-version.js';
-import type { Clock } from '../internal/clock.js';
+import { monotonicMs, type Clock } from '../internal/clock.js';
 import { checkToken, newToken } from './token.js';
 import type { StepContext } from './step-context.js';
-import { clientFor, resolveEngineConfig } from './engine-config.js';
+import { clientFor, refuseUnknownEngineKeys, resolveEngineConfig } from './engine-config.js';
 import { isLeftover, STEP_FUNCTIONS } from './protocol.js';
 import { runTimedStep } from './run-step.js';
 import { holderOf, SecretsApi, stagesOf } from '../secrets-manager/secrets-api.js';
@@ -43,7 +43,7 @@ import { ROTATION_STEPS, type RotateSecretOptions, type RotationResult, type Ste
  * ```
  */
 export async function rotateSecret(options: RotateSecretOptions): Promise<RotationResult> {
-  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'must be an object');
+  refuseUnknownEngineKeys(options, 'rotateSecret');
   const { secretId, signal } = options;
   if (typeof secretId !== 'string' || secretId === '') throw new InvalidOptionError('secretId', 'must be a non-empty string');
   const explicit = options.clientRequestToken === undefined ? undefined : checkToken(options.clientRequestToken, 'clientRequestToken');
@@ -53,7 +53,7 @@ export async function rotateSecret(options: RotateSecretOptions): Promise<Rotati
   const { client, owned } = clientFor(options);
   const sm = new SecretsApi(client, secretId);
   const secrets = new KnownSecrets();
-  const startedAt = config.clock.now();
+  const startedAt = monotonicMs(config.clock);
   try {
     let resumed: string | undefined;
     try {
@@ -83,7 +83,7 @@ export async function rotateSecret(options: RotateSecretOptions): Promise<Rotati
       newVersionId: token,
       resumed: steps[0]?.outcome === 'skipped',
       steps: Object.freeze(steps),
-      durationMs: config.clock.now() - startedAt,
+      durationMs: monotonicMs(config.clock) - startedAt,
     });
   } finally {
     if (owned) client.destroy?.();

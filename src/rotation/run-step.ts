@@ -1,3 +1,4 @@
+import { monotonicMs } from '../internal/clock.js';
 import { emitSafely } from '../internal/emit.js';
 import { takeWarning } from './warnings.js';
 import type { StepOutcome } from './step-outcome.js';
@@ -16,13 +17,13 @@ export async function runTimedStep(
   run: () => Promise<StepOutcome>,
 ): Promise<{ report: StepReport; outcome: StepOutcome }> {
   const { clock } = ctx.config;
-  const startedAt = clock.now();
+  const startedAt = monotonicMs(clock);
   try {
     const outcome = await run();
     const report: StepReport = Object.freeze({
       step,
       outcome: outcome.outcome,
-      durationMs: clock.now() - startedAt,
+      durationMs: monotonicMs(clock) - startedAt,
       detail: outcome.detail,
       ...warningOf(ctx),
     });
@@ -30,7 +31,7 @@ export async function runTimedStep(
     return { report, outcome };
   } catch (err) {
     const error = toStepError(err, where(ctx, step), ctx.secrets);
-    emitSafely(ctx.config.onStep, Object.freeze({ step, outcome: 'failed', durationMs: clock.now() - startedAt, detail: error.message, ...warningOf(ctx) }));
+    emitSafely(ctx.config.onStep, Object.freeze({ step, outcome: 'failed', durationMs: monotonicMs(clock) - startedAt, detail: error.message, ...warningOf(ctx) }));
     throw error;
   }
 }

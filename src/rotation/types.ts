@@ -1,5 +1,4 @@
-import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerLike } from '../secrets-manager/client.js';
+import type { SecretsManagerChoice } from '../secrets-manager/client.js';
 import type { Clock } from '../internal/clock.js';
 import type { DatabaseAdapter } from './adapters/types.js';
 import type { PasswordPolicy } from './password-policy.js';
@@ -40,12 +39,16 @@ export interface StepReport {
   readonly warning?: string;
 }
 
-/** Options shared by {@link rotateSecret}, {@link runRotationStep} and {@link createRotationHandler}. */
-export interface RotationEngineOptions {
-  /** A SecretsManagerClient or anything with its `send()` (e.g. InMemorySecretsManager). */
-  client?: SecretsManagerLike;
-  /** Config for a SecretsManagerClient built when `client` is not given (3 attempts by default). */
-  clientConfig?: SecretsManagerClientConfig;
+/**
+ * Options shared by {@link rotateSecret}, {@link runRotationStep} and {@link createRotationHandler}.
+ * The Secrets Manager client is `secretsManager` (a SecretsManagerClient or anything with its
+ * `send()`, e.g. InMemorySecretsManager), or one built from `secretsManagerConfig` (3 attempts
+ * by default), never both.
+ */
+export type RotationEngineOptions = RotationEngineOwnOptions & SecretsManagerChoice;
+
+/** The engine options besides the Secrets Manager client. */
+export interface RotationEngineOwnOptions {
   /** Default `single-user`. */
   strategy?: RotationStrategyName;
   /** Length and exclusions of new passwords, on top of the engine's own rules. */
@@ -67,12 +70,12 @@ export interface RotationEngineOptions {
   adapter?: DatabaseAdapter;
   /** Called as each step finishes (also when it fails). A throwing callback is ignored. */
   onStep?: (report: StepReport) => void;
-  /** Times step durations. Default `Date.now`. */
+  /** Times step durations (`monotonicMs()`) and reads pending versions' ages (`now()`). Default the system clock. */
   clock?: Clock;
 }
 
 /** Options of {@link rotateSecret}. */
-export interface RotateSecretOptions extends RotationEngineOptions {
+export type RotateSecretOptions = RotationEngineOptions & {
   /** The secret's name or ARN. */
   secretId: string;
   /**
@@ -91,7 +94,7 @@ export interface RotateSecretOptions extends RotationEngineOptions {
   resumeAfterMs?: number;
   /** Stops the rotation between steps; the next run resumes it. */
   signal?: AbortSignal;
-}
+};
 
 /** What {@link rotateSecret} did. */
 export interface RotationResult {
@@ -117,7 +120,7 @@ export interface RotationEvent {
 }
 
 /** Options of {@link runRotationStep} and {@link createRotationHandler}. */
-export interface RotationStepOptions extends RotationEngineOptions {
+export type RotationStepOptions = RotationEngineOptions & {
   /**
    * False (default) when Secrets Manager invokes the step (Lambda): it has enabled rotation,
    * created the token's AWSPENDING version and removes AWSPENDING itself after finishSecret.
@@ -127,4 +130,4 @@ export interface RotationStepOptions extends RotationEngineOptions {
   selfHosted?: boolean;
   /** Refuse to rotate a secret whose DescribeSecret says RotationEnabled is false. Default `!selfHosted`. */
   requireRotationEnabled?: boolean;
-}
+};

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../errors.js';
 import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 
 /**
@@ -7,6 +8,48 @@ import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/
 export interface SecretsManagerLike {
   send(command: any, options?: any): Promise<any>;
   destroy?(): void;
+}
+
+/**
+ * Where the Secrets Manager client comes from: `secretsManager` (a client you built) or
+ * `secretsManagerConfig` (config of one credstage builds), never both; the types say so too.
+ *
+ * @example
+ * ```ts
+ * new SecretCache({ secretsManager: new SecretsManagerClient({}) });
+ * new SecretCache({ secretsManagerConfig: { region: 'us-west-2' } });
+ * ```
+ */
+export type SecretsManagerChoice =
+  | {
+      /** A SecretsManagerClient, or anything with the same `send(command)` (e.g. InMemorySecretsManager). Not with `secretsManagerConfig`. */
+      secretsManager?: SecretsManagerLike;
+      secretsManagerConfig?: never;
+    }
+  | {
+      secretsManager?: never;
+      /** Config of the SecretsManagerClient credstage builds when `secretsManager` is not given. */
+      secretsManagerConfig?: SecretsManagerClientConfig;
+    };
+
+/** The keys of {@link SecretsManagerChoice}, for unknown-key checks. */
+export const SECRETS_MANAGER_KEYS = Object.freeze({ secretsManager: true, secretsManagerConfig: true } as const);
+
+/**
+ * Checks `secretsManager` / `secretsManagerConfig` of an options object (InvalidOptionError
+ * naming the field): a client must have `send()`, a config must be an object, not both.
+ */
+export function checkSecretsManagerChoice(options: { secretsManager?: unknown; secretsManagerConfig?: unknown }): void {
+  const { secretsManager, secretsManagerConfig } = options;
+  if (secretsManager !== undefined && typeof (secretsManager as Partial<SecretsManagerLike> | null)?.send !== 'function') {
+    throw new InvalidOptionError('secretsManager', 'must have a send(command) method (a SecretsManagerClient)');
+  }
+  if (secretsManagerConfig !== undefined && (typeof secretsManagerConfig !== 'object' || secretsManagerConfig === null || Array.isArray(secretsManagerConfig))) {
+    throw new InvalidOptionError('secretsManagerConfig', 'must be an object (SecretsManagerClientConfig)');
+  }
+  if (secretsManager !== undefined && secretsManagerConfig !== undefined) {
+    throw new InvalidOptionError('secretsManagerConfig', 'cannot be combined with secretsManager');
+  }
 }
 
 /** How long one request to Secrets Manager may take when the config sets no requestHandler. */
@@ -22,7 +65,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
  * @example
  * ```ts
  * const client = createSecretsManagerClient({ region: 'us-west-2' });
- * const cache = new SecretCache({ client });
+ * const cache = new SecretCache({ secretsManager: client });
  * ```
  */
 export function createSecretsManagerClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {

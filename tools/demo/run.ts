@@ -66,7 +66,7 @@ async function rotateAll(
         for (const Step of ROTATION_STEPS) {
           await runRotationStep(
             { SecretId: secretId, ClientRequestToken: token, Step },
-            { client: sm, selfHosted: true, requireRotationEnabled: false },
+            { secretsManager: sm, selfHosted: true, requireRotationEnabled: false },
           );
           // The password has changed; AWSCURRENT has not moved yet: the window that breaks clients.
           if (Step === 'setSecret') await sleep(options.pauseMs);

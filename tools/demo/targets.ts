@@ -58,7 +58,7 @@ export async function redshiftTarget(sm: SecretsManagerLike, runId: string, conc
     ssl: false,
   });
   const poolConfig = { max: concurrency, idleTimeoutMillis: 200, maxLifetimeSeconds: 1 };
-  const credstage = getRedshiftPool({ secretId, client: sm, poolConfig });
+  const credstage = getRedshiftPool({ secretId, secretsManager: sm, poolConfig });
   // As pg asks of every pool: an idle connection the server ends (its shutdown when the demo
   // stops, racing pool.end()) emits 'error' on the pool, which would otherwise end the process.
   credstage.on('error', () => undefined);
@@ -103,7 +103,7 @@ export async function documentDbTarget(sm: SecretsManagerLike, runId: string): P
     password,
     ssl: false,
   });
-  const credstage = await getDocumentDbClient({ secretId, client: sm, mongoClientOptions: CHURNING_POOL });
+  const credstage = await getDocumentDbClient({ secretId, secretsManager: sm, mongoClientOptions: CHURNING_POOL });
   const items = credstage.db('demo').collection<{ _id: string; client: string }>('items');
   const naive = async (mode: 'read-once' | 'refresh-current') => NaiveDocumentDbClient.connect({ sm, secretId, mode, mongoClientOptions: CHURNING_POOL });
   const readOnce = await naive('read-once');

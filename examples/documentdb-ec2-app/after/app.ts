@@ -26,7 +26,7 @@ function logEvent(event: DocumentDbClientEvent): void {
 
 const client = await getDocumentDbClient({
   secretId: process.env['SECRET_ID'] ?? 'Applications/MyApp/Documentdb-instance',
-  clientConfig: endpoint ? { endpoint } : {},
+  secretsManagerConfig: endpoint ? { endpoint } : {},
   // Amazon's CA bundle: https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
   ...(process.env['TLS_CA_FILE'] ? { tlsCAFile: process.env['TLS_CA_FILE'] } : {}),
   onEvent: logEvent,

@@ -1,8 +1,8 @@
 import { InvalidOptionError } from '../../errors.js';
-import { systemClock, type Clock, type RandomSource } from '../../internal/clock.js';
+import { checkClock, type Clock, type RandomSource } from '../../internal/clock.js';
 import { resolveBackoff, type BackoffOptions } from '../../internal/backoff.js';
-import { checkNumber } from '../../internal/options.js';
-import type { SecretsManagerLike } from '../../secrets-manager/client.js';
+import { checkFunction, checkNumber, isPlainObject, refuseUnknownKeys } from '../../internal/options.js';
+import { checkSecretsManagerChoice, SECRETS_MANAGER_KEYS, type SecretsManagerLike } from '../../secrets-manager/client.js';
 import { resolveEngineConfig } from '../engine-config.js';
 import { passwordRequestFor, type PasswordPolicy } from '../password-policy.js';
 import { configuredSchedule } from './plan.js';
@@ -16,19 +16,31 @@ import type { RotateFunction, RotationSchedulerOptions, ScheduledRotationOptions
  */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const DEFAULT_RETRY: Required<BackoffOptions> = Object.freeze({ baseMs: 30_000, factor: 2, maxMs: 600_000 });
+/**
+ * The defaults of {@link RotationSchedulerOptions}, frozen.
+ *
+ * @example
+ * ```ts
+ * new RotationScheduler({ secrets, checkIntervalMs: SCHEDULER_DEFAULTS.checkIntervalMs * 5 });
+ * ```
+ */
+export const SCHEDULER_DEFAULTS = Object.freeze({
+  checkIntervalMs: 60_000,
+  inProgressGraceMs: 900_000,
+  backoff: Object.freeze({ baseMs: 30_000, factor: 2, maxMs: 600_000 }),
+});
 
 // Records over every key of each type: the compiler insists each list is complete and exact.
 const SCHEDULER_KEYS: Record<keyof RotationSchedulerOptions, true> = {
-  secrets: true, client: true, clientConfig: true, rotate: true, rotation: true, checkIntervalMs: true,
-  retry: true, inProgressGraceMs: true, clock: true, random: true, onEvent: true,
+  ...SECRETS_MANAGER_KEYS, secrets: true, rotate: true, rotation: true, checkIntervalMs: true,
+  backoff: true, inProgressGraceMs: true, clock: true, random: true, onEvent: true,
 };
 const SECRET_KEYS: Record<keyof ScheduledSecret, true> = { secretId: true, schedule: true, window: true, strategy: true, rotation: true };
 const ROTATION_KEYS: Record<keyof ScheduledRotationOptions, true> = { tlsCAFile: true, passwordPolicy: true, connectTimeoutMs: true, queryTimeoutMs: true };
 const POLICY_KEYS: Record<keyof PasswordPolicy, true> = {
   length: true, excludeCharacters: true, excludePunctuation: true, excludeNumbers: true, excludeUppercase: true, excludeLowercase: true, includeSpace: true,
 };
-const RETRY_KEYS: Record<keyof BackoffOptions, true> = { baseMs: true, factor: true, maxMs: true };
+const BACKOFF_KEYS: Record<keyof BackoffOptions, true> = { baseMs: true, factor: true, maxMs: true };
 
 /** One secret as the scheduler keeps it: checked, copied and frozen, with its parsed schedule. */
 export interface ResolvedSecret {
@@ -40,31 +52,16 @@ export interface ResolvedSecret {
 /** The scheduler's options, checked once and frozen. */
 export interface SchedulerConfig {
   readonly secrets: readonly ResolvedSecret[];
-  readonly client: SecretsManagerLike | undefined;
-  readonly clientConfig: RotationSchedulerOptions['clientConfig'];
+  readonly secretsManager: SecretsManagerLike | undefined;
+  readonly secretsManagerConfig: RotationSchedulerOptions['secretsManagerConfig'];
   readonly rotate: RotateFunction | undefined;
   readonly rotation: Readonly<ScheduledRotationOptions> | undefined;
   readonly checkIntervalMs: number;
-  readonly retry: Readonly<Required<BackoffOptions>>;
+  readonly backoff: Readonly<Required<BackoffOptions>>;
   readonly inProgressGraceMs: number;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly onEvent: ((event: SchedulerEvent) => void) | undefined;
-}
-
-/** True for `{...}`: not null, not an array, not a function. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * Throws InvalidOptionError naming `path.key` for the first own key of `value` that is not in
- * `known`: a misspelt option (`shedule`, `tlsCaFile`) would otherwise be ignored in silence.
- */
-export function refuseUnknownKeys(path: string, value: Record<string, unknown>, known: object, what: string): void {
-  for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(known, key)) throw new InvalidOptionError(join(path, key), `is not an option of ${what}`);
-  }
 }
 
 function join(path: string, key: string): string {
@@ -152,19 +149,14 @@ export function checkScheduledSecrets(value: unknown, path = 'secrets'): readonl
   );
 }
 
-function checkFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') throw new InvalidOptionError(name, 'must be a function');
-  return value;
-}
-
-function checkRetry(value: unknown): Readonly<Required<BackoffOptions>> {
-  if (value !== undefined && !isPlainObject(value)) throw new InvalidOptionError('retry', 'must be an object { baseMs, factor, maxMs }');
-  if (value !== undefined) refuseUnknownKeys('retry', value, RETRY_KEYS, 'retry');
-  const retry = resolveBackoff('retry', value as BackoffOptions | undefined, DEFAULT_RETRY);
+function checkBackoff(value: unknown): Readonly<Required<BackoffOptions>> {
+  if (value !== undefined && !isPlainObject(value)) throw new InvalidOptionError('backoff', 'must be an object { baseMs, factor, maxMs }');
+  if (value !== undefined) refuseUnknownKeys('backoff', value, BACKOFF_KEYS, 'backoff');
+  const backoff = resolveBackoff('backoff', value as BackoffOptions | undefined, SCHEDULER_DEFAULTS.backoff);
   // p-retry arms setTimeout with these.
-  checkNumber('retry.baseMs', retry.baseMs, 0, MAX_TIMER_MS);
-  checkNumber('retry.maxMs', retry.maxMs, 0, MAX_TIMER_MS);
-  return retry;
+  checkNumber('backoff.baseMs', backoff.baseMs, 0, MAX_TIMER_MS);
+  checkNumber('backoff.maxMs', backoff.maxMs, 0, MAX_TIMER_MS);
+  return backoff;
 }
 
 /**
@@ -180,26 +172,17 @@ export function resolveSchedulerOptions(options: RotationSchedulerOptions): Sche
   if (!isPlainObject(options)) throw new InvalidOptionError('options', 'must be an object with a list of secrets');
   refuseUnknownKeys('', options, SCHEDULER_KEYS, 'RotationScheduler');
   const secrets = checkScheduledSecrets(options.secrets, 'secrets');
-  if (options.client !== undefined && typeof (options.client as Partial<SecretsManagerLike> | null)?.send !== 'function') {
-    throw new InvalidOptionError('client', 'must have a send(command) method (a SecretsManagerClient)');
-  }
-  if (options.clientConfig !== undefined && !isPlainObject(options.clientConfig)) {
-    throw new InvalidOptionError('clientConfig', 'must be an object (SecretsManagerClientConfig)');
-  }
-  if (options.client !== undefined && options.clientConfig !== undefined) {
-    throw new InvalidOptionError('clientConfig', 'cannot be combined with client');
-  }
-  const clock = options.clock === undefined ? systemClock : options.clock;
-  if (typeof (clock as Partial<Clock> | null)?.now !== 'function') throw new InvalidOptionError('clock', 'must have a now() method');
+  checkSecretsManagerChoice(options);
+  const clock = checkClock('clock', options.clock);
   return Object.freeze({
     secrets,
-    client: options.client,
-    clientConfig: options.clientConfig,
+    secretsManager: options.secretsManager,
+    secretsManagerConfig: options.secretsManagerConfig,
     rotate: checkFunction('rotate', options.rotate),
     rotation: checkScheduledRotationOptions(options.rotation, 'rotation'),
-    checkIntervalMs: checkNumber('checkIntervalMs', options.checkIntervalMs ?? 60_000, 10, MAX_TIMER_MS),
-    retry: checkRetry(options.retry),
-    inProgressGraceMs: checkNumber('inProgressGraceMs', options.inProgressGraceMs ?? 900_000, 0),
+    checkIntervalMs: checkNumber('checkIntervalMs', options.checkIntervalMs ?? SCHEDULER_DEFAULTS.checkIntervalMs, 10, MAX_TIMER_MS),
+    backoff: checkBackoff(options.backoff),
+    inProgressGraceMs: checkNumber('inProgressGraceMs', options.inProgressGraceMs ?? SCHEDULER_DEFAULTS.inProgressGraceMs, 0),
     clock,
     random: checkFunction('random', options.random) ?? Math.random,
     onEvent: checkFunction('onEvent', options.onEvent),

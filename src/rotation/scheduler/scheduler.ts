@@ -59,7 +59,7 @@ export class RotationScheduler {
   readonly #rotate: RotateFunction;
   readonly #rotation: Readonly<ScheduledRotationOptions> | undefined;
   readonly #checkIntervalMs: number;
-  readonly #retry: Readonly<Required<BackoffOptions>>;
+  readonly #backoff: Readonly<Required<BackoffOptions>>;
   readonly #graceMs: number;
   readonly #clock: Clock;
   readonly #random: RandomSource;
@@ -74,7 +74,7 @@ export class RotationScheduler {
     this.#rotate = config.rotate ?? defaultRotate;
     this.#rotation = config.rotation;
     this.#checkIntervalMs = config.checkIntervalMs;
-    this.#retry = config.retry;
+    this.#backoff = config.backoff;
     this.#graceMs = config.inProgressGraceMs;
     this.#clock = config.clock;
     this.#random = config.random;
@@ -91,8 +91,8 @@ export class RotationScheduler {
     // One listener per running rotation (see #runSignal): at most one per secret, by design.
     setMaxListeners(Math.max(defaultMaxListeners, this.#tracked.length + 1), this.#abort.signal);
     // Built last: a bad option above must not leave a client behind.
-    this.#ownedClient = config.client ? undefined : createSecretsManagerClient({ maxAttempts: 3, ...config.clientConfig });
-    this.#client = config.client ?? this.#ownedClient!;
+    this.#ownedClient = config.secretsManager ? undefined : createSecretsManagerClient({ maxAttempts: 3, ...config.secretsManagerConfig });
+    this.#client = config.secretsManager ?? this.#ownedClient!;
   }
 
   /**
@@ -224,7 +224,7 @@ export class RotationScheduler {
             ...this.#rotation,
             ...tracked.config.rotation,
             secretId,
-            client: this.#client,
+            secretsManager: this.#client,
             clientRequestToken: token,
             strategy: tracked.config.strategy,
             signal: run.signal,
@@ -235,7 +235,7 @@ export class RotationScheduler {
         {
           retries: Number.POSITIVE_INFINITY,
           maxRetryTime: windowLeftMs,
-          ...retryDelays(this.#retry),
+          ...retryDelays(this.#backoff),
           signal: run.signal,
           shouldRetry: ({ error }) => !this.#abort.signal.aborted && !(error instanceof RotationInProgressError) && isRetryableError(error),
           onFailedAttempt: ({ error, attemptNumber }) => {
@@ -288,7 +288,7 @@ export class RotationScheduler {
     tracked.status.state = 'failed';
     tracked.status.lastError = errorInfo(err);
     // Out of window (or a permanent error): try again after the longest backoff, not every check.
-    tracked.notBefore = this.#clock.now() + this.#retry.maxMs;
+    tracked.notBefore = this.#clock.now() + this.#backoff.maxMs;
     this.#emit({ type: 'rotation-failed', secretId, clientRequestToken: token, error: tracked.status.lastError });
     this.#reportOverdue(tracked, plan);
   }

@@ -1,7 +1,6 @@
-import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { Clock, RandomSource } from '../../internal/clock.js';
 import type { BackoffOptions } from '../../internal/backoff.js';
-import type { SecretsManagerLike } from '../../secrets-manager/client.js';
+import type { SecretsManagerChoice, SecretsManagerLike } from '../../secrets-manager/client.js';
 import type { RotationEngineOptions, RotationStrategyName } from '../types.js';
 import type { SecretPlan } from './plan.js';
 
@@ -23,7 +22,7 @@ export interface ScheduledSecret {
 /** What the scheduler asks of the rotation engine: one rotation with a given token. */
 export type RotateFunction = (request: ScheduledRotationOptions & {
   secretId: string;
-  client: SecretsManagerLike;
+  secretsManager: SecretsManagerLike;
   clientRequestToken: string;
   strategy?: RotationStrategyName | undefined;
   signal: AbortSignal;
@@ -132,11 +131,15 @@ export interface SecretStatus {
   lastError: { code: string; message: string } | undefined;
 }
 
-/** Options of {@link RotationScheduler}. */
-export interface RotationSchedulerOptions {
+/**
+ * Options of {@link RotationScheduler}. The Secrets Manager client is `secretsManager`, or one
+ * built from `secretsManagerConfig` (3 attempts by default), never both.
+ */
+export type RotationSchedulerOptions = RotationSchedulerOwnOptions & SecretsManagerChoice;
+
+/** The options of {@link RotationScheduler} besides the Secrets Manager client. */
+export interface RotationSchedulerOwnOptions {
   secrets: ScheduledSecret[];
-  client?: SecretsManagerLike;
-  clientConfig?: SecretsManagerClientConfig;
   /** The engine call. Default: `rotateSecret` from `credstage/rotation`. */
   rotate?: RotateFunction;
   /** Engine options for every secret (each secret's `rotation` overrides them). */
@@ -144,7 +147,7 @@ export interface RotationSchedulerOptions {
   /** How often schedules are checked: 10 to 2,147,483,647 ms (what setInterval honours). Default 60,000 ms. */
   checkIntervalMs?: number;
   /** Backoff between failed attempts within a window (delays at most 2,147,483,647 ms). Default { baseMs: 30,000, factor: 2, maxMs: 600,000 }. */
-  retry?: BackoffOptions;
+  backoff?: BackoffOptions;
   /**
    * An AWSPENDING younger than this, under a token this scheduler would not derive (a manual
    * run's), is left to that run. One under the derived token is resumed at once. Default 900,000 ms.

@@ -44,7 +44,7 @@ function cacheThroughProxy(maxAttempts = 3): SecretCache {
     requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true, connectionTimeout: REQUEST_TIMEOUT_MS },
   });
   clients.push(client);
-  return new SecretCache({ client, ttlMs: TTL_MS, maxStaleMs: 60_000, backoff: BACKOFF, maxAttempts, random: () => 0 });
+  return new SecretCache({ secretsManager: client, ttlMs: TTL_MS, maxStaleMs: 60_000, backoff: BACKOFF, maxAttempts, random: () => 0 });
 }
 
 async function newSecret(value: string): Promise<string> {
@@ -140,7 +140,7 @@ describe('SecretCache when the SDK cannot get AWS credentials', () => {
     clients.push(client);
     const events: Array<{ type: string; code?: string | undefined; servingStale?: boolean | undefined }> = [];
     const cache = new SecretCache({
-      client,
+      secretsManager: client,
       ttlMs: TTL_MS,
       maxStaleMs: 60_000,
       backoff: BACKOFF,

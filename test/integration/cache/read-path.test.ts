@@ -51,7 +51,7 @@ describe('SecretCache reading from moto', () => {
   it('reads a string secret and serves the second read from the cache', async () => {
     const sm = motoClient();
     const { name, value } = await seed(sm);
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
 
     const first = await cache.getSecretString(name);
     const second = await cache.getSecretString(name);
@@ -64,7 +64,7 @@ describe('SecretCache reading from moto', () => {
   it('parses JSON once and hands it to the DocumentDB parser', async () => {
     const sm = motoClient();
     const { name, v1 } = await seed(sm);
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
 
     const json = await cache.getSecretJson<{ username: string }>(name);
     const secret = parseDocumentDbSecret(await cache.getSecretVersion(name), name);
@@ -81,7 +81,7 @@ describe('SecretCache reading from moto', () => {
     const name = secretName();
     const bytes = new Uint8Array([0, 1, 2, 3, 250, 251, 255]);
     await sm.send(new CreateSecretCommand({ Name: name, SecretBinary: bytes }));
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
 
     const got = await cache.getSecretBinary(name);
     const asString = await cache.getSecretString(name).catch((e: unknown) => e);
@@ -93,7 +93,7 @@ describe('SecretCache reading from moto', () => {
   it('reads each stage and a version id as its own entry, through a rotation', async () => {
     const sm = motoClient();
     const { name, v1 } = await seed(sm);
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
     const pending = (
       await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'pending', VersionStages: ['AWSPENDING'], ClientRequestToken: randomUUID() }))
     ).VersionId!;
@@ -118,7 +118,7 @@ describe('SecretCache reading from moto', () => {
   it('returns the metadata moto sends: arn, name, createdDate', async () => {
     const sm = motoClient();
     const { name } = await seed(sm);
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
 
     const version = await cache.getSecretVersion(name);
 
@@ -130,7 +130,7 @@ describe('SecretCache reading from moto', () => {
 
 describe('typed errors from moto', () => {
   it('a missing secret is SecretNotFoundError', async () => {
-    const cache = new SecretCache({ client: motoClient() });
+    const cache = new SecretCache({ secretsManager: motoClient() });
 
     const err = await cache.getSecretString(secretName()).catch((e: unknown) => e);
 
@@ -141,7 +141,7 @@ describe('typed errors from moto', () => {
   it('a stage no version holds, and an unknown version id, are SecretNotFoundError naming them', async () => {
     const sm = motoClient();
     const { name } = await seed(sm);
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
     const unknownId = randomUUID();
 
     const noPending = await cache.getSecretString(name, { versionStage: 'AWSPENDING' }).catch((e: unknown) => e);
@@ -156,7 +156,7 @@ describe('typed errors from moto', () => {
   it('a secret scheduled for deletion is InvalidRequestError, also for a value cached before', async () => {
     const sm = motoClient();
     const { name } = await seed(sm);
-    const cache = new SecretCache({ client: sm, ttlMs: 0, random: () => 0 });
+    const cache = new SecretCache({ secretsManager: sm, ttlMs: 0, random: () => 0 });
     await cache.getSecretString(name);
     await sm.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 7 }));
 
@@ -202,7 +202,7 @@ describe('typed errors from moto', () => {
     const port = await freePort();
     const client = createSecretsManagerClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1' });
     clients.push(client);
-    const cache = new SecretCache({ client, maxAttempts: 2, backoff: { baseMs: 1, maxMs: 5 } });
+    const cache = new SecretCache({ secretsManager: client, maxAttempts: 2, backoff: { baseMs: 1, maxMs: 5 } });
 
     const err = await cache.getSecretString(secretName()).catch((e: unknown) => e);
 
@@ -214,7 +214,7 @@ describe('typed errors from moto', () => {
   it('no error message or inspect output carries the secret value', async () => {
     const sm = motoClient();
     const { name } = await seed(sm);
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
 
     const asBinary = await cache.getSecretBinary(name).catch((e: unknown) => e);
 

@@ -34,7 +34,7 @@ describe('a write that may have reached the server runs at most once (FerretDB b
     // InterruptInUseConnections; the pool is then cleared and in-use connections are failed.
     client = await getDocumentDbClient({
       secretId,
-      client: fx.sm,
+      secretsManager: fx.sm,
       mongoClientOptions: { serverMonitoringMode: 'poll', heartbeatFrequencyMS: 500, connectTimeoutMS: 500, serverSelectionTimeoutMS: 5_000 },
     });
     const name = uniqueName('inc');

@@ -31,7 +31,7 @@ describe('getDocumentDbClient with credentials the database rejects (FerretDB + 
 
     const error = await getDocumentDbClient({
       secretId,
-      client: counting,
+      secretsManager: counting,
       recoveryBudgetMs: budgetMs,
       onEvent: (e) => events.push(e),
       createMongoClient: (url: string, options: MongoClientOptions) => {
@@ -59,7 +59,7 @@ describe('getDocumentDbClient with credentials the database rejects (FerretDB + 
     const password = newPassword();
     await fx.sm.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify({ engine: 'mongo', username: 'u', password }) }));
 
-    const error = await getDocumentDbClient({ secretId, client: fx.sm }).catch((err: unknown) => err);
+    const error = await getDocumentDbClient({ secretId, secretsManager: fx.sm }).catch((err: unknown) => err);
 
     expect(error).toBeInstanceOf(InvalidSecretFormatError);
     expect((error as InvalidSecretFormatError).field).toBe('host');

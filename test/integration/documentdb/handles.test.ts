@@ -16,7 +16,7 @@ describe('handles and cursors of getDocumentDbClient across rotations (FerretDB 
   it('keeps Db and Collection handles taken before the first rotation working, with an insert, a toArray and a for-await as the first use after a rotation', async () => {
     const { secretId } = await userWithSecret(fx.sm, fx.admin, { dbname: 'credstage_it' });
     // Idle connections close after 25 ms, so the first use after each rotation needs a new login.
-    const client = await getDocumentDbClient({ secretId, client: fx.sm, mongoClientOptions: { maxIdleTimeMS: 25 } });
+    const client = await getDocumentDbClient({ secretId, secretsManager: fx.sm, mongoClientOptions: { maxIdleTimeMS: 25 } });
     const db = client.db(); // the secret's dbname
     const items = db.collection<Item>(uniqueName('handle'));
     const rotator = singleUserRotator(fx.sm, fx.admin, secretId);

@@ -30,7 +30,7 @@ describe('no object reachable from a DocumentDbClient shows the password (Ferret
     await createUser(fx.admin, username, password);
     const { secretId } = await createDocumentDbSecret(fx.sm, { username, password });
     const events: DocumentDbClientEvent[] = [];
-    const client = await getDocumentDbClient({ secretId, client: fx.sm, onEvent: (event) => events.push(event) });
+    const client = await getDocumentDbClient({ secretId, secretsManager: fx.sm, onEvent: (event) => events.push(event) });
     try {
       const db = client.db('credstage_it');
       const items = db.collection<{ _id: string }>(uniqueName('redact'));

@@ -20,7 +20,7 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
   it('loses and duplicates no operation through 20 single-user rotations under continuous mixed load, retrying rejected logins and cleared pools', async () => {
     const { secretId } = await userWithSecret(fx.sm, fx.admin);
     const events: DocumentDbClientEvent[] = [];
-    const client = await getDocumentDbClient({ secretId, client: fx.sm, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    const client = await getDocumentDbClient({ secretId, secretsManager: fx.sm, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
     const name = uniqueName('load');
     const items = client.db(DB).collection<LoadDoc>(name); // taken once, before the first rotation
     const runId = randomUUID();
@@ -64,7 +64,7 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
 
   it('serves every operation while a rotation stalls for 10 s after the password change, without waiting for the stall', async () => {
     const { secretId } = await userWithSecret(fx.sm, fx.admin);
-    const client = await getDocumentDbClient({ secretId, client: fx.sm, mongoClientOptions: CHURNING_POOL });
+    const client = await getDocumentDbClient({ secretId, secretsManager: fx.sm, mongoClientOptions: CHURNING_POOL });
     const name = uniqueName('stall');
     const items = client.db(DB).collection<LoadDoc>(name);
     const workload = mixedWorkload((fn) => fn(items), randomUUID());
@@ -77,7 +77,7 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
       const { token, oldVersionId } = await rotator.beginRotation(); // AWSCURRENT keeps the old password
       await sleep(STALL_MS / 5);
       // A process starting in the middle of the stall: AWSCURRENT is rejected, AWSPENDING works.
-      const late = await getDocumentDbClient({ secretId, client: fx.sm });
+      const late = await getDocumentDbClient({ secretId, secretsManager: fx.sm });
       await late.db(DB).collection<LoadDoc>(name).insertOne({ _id: `late-${token}`, run: 'late', n: 0 });
       const lateVersion = late.versionId;
       await late.close();
@@ -103,7 +103,7 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
   it('keeps every operation working through alternating-users rotations and switches between the two users', async () => {
     const { secretId, username } = await userWithSecret(fx.sm, fx.admin);
     const events: DocumentDbClientEvent[] = [];
-    const client = await getDocumentDbClient({ secretId, client: fx.sm, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    const client = await getDocumentDbClient({ secretId, secretsManager: fx.sm, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
     const name = uniqueName('alt');
     const items: Collection<LoadDoc> = client.db(DB).collection<LoadDoc>(name);
     const runId = randomUUID();

@@ -49,7 +49,7 @@ describe('getDocumentDbClient over TLS (a FerretDB listening with TLS, CA made i
   it('connects with ssl: true and the CA from tlsCAFile, and reads and writes', async () => {
     const { secretId } = await secretFor(ferret.tls!.port, true);
 
-    const client = await getDocumentDbClient({ secretId, client: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail });
+    const client = await getDocumentDbClient({ secretId, secretsManager: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail });
     try {
       const items = client.db('credstage_it').collection<{ _id: string }>(uniqueName('tls'));
       await items.insertOne({ _id: 'over-tls' });
@@ -63,7 +63,7 @@ describe('getDocumentDbClient over TLS (a FerretDB listening with TLS, CA made i
   it('fails with a certificate error when tlsCAFile names a CA that did not sign the server certificate', async () => {
     const { secretId } = await secretFor(ferret.tls!.port, true);
 
-    const error = await getDocumentDbClient({ secretId, client: sm, tlsCAFile: certs.otherCaFile, mongoClientOptions: fastFail }).catch(
+    const error = await getDocumentDbClient({ secretId, secretsManager: sm, tlsCAFile: certs.otherCaFile, mongoClientOptions: fastFail }).catch(
       (err: unknown) => err,
     );
 
@@ -74,7 +74,7 @@ describe('getDocumentDbClient over TLS (a FerretDB listening with TLS, CA made i
   it('verifies the certificate by default: ssl: true without tlsCAFile does not trust a private CA', async () => {
     const { secretId } = await secretFor(ferret.tls!.port, true);
 
-    const error = await getDocumentDbClient({ secretId, client: sm, mongoClientOptions: fastFail }).catch((err: unknown) => err);
+    const error = await getDocumentDbClient({ secretId, secretsManager: sm, mongoClientOptions: fastFail }).catch((err: unknown) => err);
 
     expect((error as Error).message).toMatch(/certificate/);
   });
@@ -83,10 +83,10 @@ describe('getDocumentDbClient over TLS (a FerretDB listening with TLS, CA made i
     const tlsSecret = await secretFor(ferret.port, true);
     const plainSecret = await secretFor(ferret.port, false);
 
-    const error = await getDocumentDbClient({ secretId: tlsSecret.secretId, client: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail }).catch(
+    const error = await getDocumentDbClient({ secretId: tlsSecret.secretId, secretsManager: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail }).catch(
       (err: unknown) => err,
     );
-    const plain = await getDocumentDbClient({ secretId: plainSecret.secretId, client: sm, mongoClientOptions: fastFail });
+    const plain = await getDocumentDbClient({ secretId: plainSecret.secretId, secretsManager: sm, mongoClientOptions: fastFail });
     const plainWorks = await plain.db('credstage_it').collection(uniqueName('plain')).insertOne({ ok: true });
     await plain.close();
 
@@ -97,7 +97,7 @@ describe('getDocumentDbClient over TLS (a FerretDB listening with TLS, CA made i
   it('keeps TLS on for ssl: true whatever mongoClientOptions spell: null or undefined tls fails against the plaintext port, tls off in any case is refused', async () => {
     const { secretId } = await secretFor(ferret.port, true);
     const attempt = (mongoClientOptions: MongoClientOptions) =>
-      getDocumentDbClient({ secretId, client: sm, tlsCAFile: certs.caFile, mongoClientOptions: { ...fastFail, ...mongoClientOptions } }).then(
+      getDocumentDbClient({ secretId, secretsManager: sm, tlsCAFile: certs.caFile, mongoClientOptions: { ...fastFail, ...mongoClientOptions } }).then(
         async (client) => {
           await client.close();
           return 'connected in plaintext';
@@ -122,10 +122,10 @@ describe('getDocumentDbClient over TLS (a FerretDB listening with TLS, CA made i
     const overTls = await secretFor(ferret.tls!.port, false);
     const overPlain = await secretFor(ferret.port, false);
 
-    const client = await getDocumentDbClient({ secretId: overTls.secretId, client: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail });
+    const client = await getDocumentDbClient({ secretId: overTls.secretId, secretsManager: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail });
     const inserted = await client.db('credstage_it').collection(uniqueName('ca-implies-tls')).insertOne({ ok: true });
     await client.close();
-    const plainError = await getDocumentDbClient({ secretId: overPlain.secretId, client: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail }).catch(
+    const plainError = await getDocumentDbClient({ secretId: overPlain.secretId, secretsManager: sm, tlsCAFile: certs.caFile, mongoClientOptions: fastFail }).catch(
       (err: unknown) => err,
     );
 

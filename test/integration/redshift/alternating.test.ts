@@ -40,7 +40,7 @@ describe('getRedshiftPool with alternating-users rotation', () => {
       setPassword: (pending) => setPasswordAsMaster(masterArn, base, pending),
       nextSecret: (current) => ({ ...current, username: current.username === base ? clone : base, password: newPassword() }),
     });
-    const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: CHURNING_POOL });
+    const pool = getRedshiftPool({ secretId, secretsManager: fx.sm, poolConfig: CHURNING_POOL });
     const usersSeen = new Set<string>();
     try {
       const result = await loadDuring(

@@ -12,7 +12,7 @@ const fx = useRedshiftFixtures();
 /** Drives credstage and a refresh-AWSCURRENT-only client with the same load through the same rotations. */
 async function sideBySide(mode: RefreshMode, rotate: (rotator: AwsStyleRotator) => Promise<void>): Promise<{ credstage: LoadResult; naive: LoadResult }> {
   const { secretId, rotator } = await singleUserSecret(fx.sm, fx.admin);
-  const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: CHURNING_POOL });
+  const pool = getRedshiftPool({ secretId, secretsManager: fx.sm, poolConfig: CHURNING_POOL });
   const naive = await RefreshCurrentOnlyPool.create(fx.sm, secretId, mode, CHURNING_POOL);
   try {
     const options = { concurrency: 5, thinkMs: 10 };

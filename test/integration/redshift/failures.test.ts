@@ -23,7 +23,7 @@ describe('getRedshiftPool when things go wrong', () => {
     const { secretId, role, rotator } = await singleUserSecret(fx.sm, fx.admin);
     const stale = await putStalePending(secretId, dbSecret(role, 'not-the-password'));
     const events: RedshiftEvent[] = [];
-    const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, secretsManager: fx.sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
     try {
       const result = await loadDuring(
         () => pool.query('select 1'),
@@ -44,7 +44,7 @@ describe('getRedshiftPool when things go wrong', () => {
   it('recovers through the new AWSCURRENT, not a stale AWSPENDING, after a rotation it did not see', async () => {
     const { secretId, role, rotator } = await singleUserSecret(fx.sm, fx.admin);
     const events: RedshiftEvent[] = [];
-    const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: { idleTimeoutMillis: 1 }, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, secretsManager: fx.sm, poolConfig: { idleTimeoutMillis: 1 }, onEvent: (e) => events.push(e) });
     try {
       await pool.query('select 1'); // caches AWSCURRENT
       await rotator.rotate({ pauseMs: 0 });
@@ -71,7 +71,7 @@ describe('getRedshiftPool when things go wrong', () => {
     calls.length = 0;
     const events: RedshiftEvent[] = [];
     const budgetMs = 2_000;
-    const pool = getRedshiftPool({ secretId, client: counted, recoveryBudgetMs: budgetMs, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, secretsManager: counted, recoveryBudgetMs: budgetMs, onEvent: (e) => events.push(e) });
     try {
       const startedAt = performance.now();
       const errors = await Promise.all(Array.from({ length: 5 }, () => pool.query('select 1').catch((e: unknown) => e)));
@@ -101,7 +101,7 @@ describe('getRedshiftPool when things go wrong', () => {
     const password = newPassword();
     const secretId = `test/redshift/${uniqueName('bad')}`;
     await createSecret(fx.sm, secretId, { ...dbSecret('nobody', password), ...change });
-    const pool = getRedshiftPool({ secretId, client: fx.sm });
+    const pool = getRedshiftPool({ secretId, secretsManager: fx.sm });
     try {
       const err = await pool.query('select 1').catch((e: unknown) => e);
 

@@ -65,7 +65,7 @@ describe('getRedshiftPool when the server refuses a login for another reason tha
     calls.length = 0;
     const events: RedshiftEvent[] = [];
     // The default 30 s budget: a refusal that is not about the password must not spend it.
-    const pool = getRedshiftPool({ secretId, client: sm, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, secretsManager: sm, onEvent: (e) => events.push(e) });
     try {
       const err = await pool.query('select 1').catch((e: unknown) => e);
 
@@ -97,7 +97,7 @@ describe('getRedshiftPool when the server refuses a login for another reason tha
     );
     calls.length = 0;
     const events: RedshiftEvent[] = [];
-    const pool = getRedshiftPool({ secretId, client: sm, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, secretsManager: sm, onEvent: (e) => events.push(e) });
     try {
       const { rows } = await pool.query<{ user: string }>('select current_user as user');
 
@@ -133,7 +133,7 @@ describe('getRedshiftPool and an AWSPENDING no rotation of the secret produced',
     calls.length = 0;
     const events: RedshiftEvent[] = [];
     const recoveryBudgetMs = 2_000;
-    const pool = getRedshiftPool({ secretId, client: sm, recoveryBudgetMs, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, secretsManager: sm, recoveryBudgetMs, onEvent: (e) => events.push(e) });
     try {
       const err = await pool.query('select 1').catch((e: unknown) => e);
 

@@ -10,7 +10,7 @@ describe('getRedshiftPool against PostgreSQL rotated like AWS Lambda templates d
   it('serves continuous load through 20 single-user rotations with zero failed queries', async () => {
     const { secretId, rotator } = await singleUserSecret(fx.sm, fx.admin);
     const events: RedshiftEvent[] = [];
-    const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, secretsManager: fx.sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
     try {
       const result = await loadDuring(
         () => pool.query('select 1'),
@@ -34,7 +34,7 @@ describe('getRedshiftPool against PostgreSQL rotated like AWS Lambda templates d
   it('serves load with zero failures through a rotation stalled with the old AWSCURRENT, and no query waits out the stall', async () => {
     const { secretId, rotator } = await singleUserSecret(fx.sm, fx.admin);
     const events: RedshiftEvent[] = [];
-    const pool = getRedshiftPool({ secretId, client: fx.sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    const pool = getRedshiftPool({ secretId, secretsManager: fx.sm, poolConfig: CHURNING_POOL, onEvent: (e) => events.push(e) });
     let pendingVersion = '';
     try {
       const result = await loadDuring(
@@ -59,8 +59,8 @@ describe('getRedshiftPool against PostgreSQL rotated like AWS Lambda templates d
 
   it('keeps open connections of a pool and of a single client working across rotations', async () => {
     const { secretId, rotator } = await singleUserSecret(fx.sm, fx.admin);
-    const pool = getRedshiftPool({ secretId, client: fx.sm });
-    const single = await getRedshiftClient({ secretId, client: fx.sm });
+    const pool = getRedshiftPool({ secretId, secretsManager: fx.sm });
+    const single = await getRedshiftClient({ secretId, secretsManager: fx.sm });
     const held = await pool.connect();
     try {
       const pidBefore = (await held.query('select pg_backend_pid() as pid')).rows[0].pid;
@@ -83,7 +83,7 @@ describe('getRedshiftPool against PostgreSQL rotated like AWS Lambda templates d
     const { token, oldVersionId } = await rotator.beginRotation();
     try {
       const events: RedshiftEvent[] = [];
-      const client = await getRedshiftClient({ secretId, client: fx.sm, onEvent: (e) => events.push(e) });
+      const client = await getRedshiftClient({ secretId, secretsManager: fx.sm, onEvent: (e) => events.push(e) });
       const { rows } = await client.query('select 1 as one');
       await client.end();
 

@@ -48,8 +48,8 @@ describe('Redshift factories against a PostgreSQL with TLS on (certificate from 
   }
 
   /** Runs `body` with a pool for `secretId`, ended after. */
-  async function withPool<T>(options: Omit<Parameters<typeof getRedshiftPool>[0], 'client'>, body: (pool: pg.Pool) => Promise<T>): Promise<T> {
-    const pool = getRedshiftPool({ recoveryBudgetMs: 1_000, ...options, client: sm });
+  async function withPool<T>(options: Omit<Parameters<typeof getRedshiftPool>[0], 'cache' | 'secretsManager' | 'secretsManagerConfig'>, body: (pool: pg.Pool) => Promise<T>): Promise<T> {
+    const pool = getRedshiftPool({ recoveryBudgetMs: 1_000, ...options, secretsManager: sm });
     pool.on('error', () => undefined);
     try {
       return await body(pool);
@@ -83,7 +83,7 @@ describe('Redshift factories against a PostgreSQL with TLS on (certificate from 
     it('client, secret without an "ssl" field, CA given as ssl.ca: the server sees TLS', async () => {
       const { secretId } = await tlsSecret({}, { tlsOnly: true });
 
-      const client = await getRedshiftClient({ secretId, client: sm, ssl: { ca } });
+      const client = await getRedshiftClient({ secretId, secretsManager: sm, ssl: { ca } });
       try {
         expect(await sessionUsesTls(client)).toBe(true);
       } finally {
@@ -106,7 +106,7 @@ describe('Redshift factories against a PostgreSQL with TLS on (certificate from 
     it('client', async () => {
       const { secretId } = await tlsSecret();
 
-      const error = await failureOf(getRedshiftClient({ secretId, client: sm, ssl: { ca: otherCa } }));
+      const error = await failureOf(getRedshiftClient({ secretId, secretsManager: sm, ssl: { ca: otherCa } }));
 
       expect(error).toMatchObject({ code: 'ERR_TLS', reason: 'untrusted-certificate' });
     });
@@ -128,7 +128,7 @@ describe('Redshift factories against a PostgreSQL with TLS on (certificate from 
     it('client', async () => {
       const { secretId } = await tlsSecret(unnamed());
 
-      const error = await failureOf(getRedshiftClient({ secretId, client: sm, ssl: { ca } }));
+      const error = await failureOf(getRedshiftClient({ secretId, secretsManager: sm, ssl: { ca } }));
 
       expect(error).toMatchObject({ code: 'ERR_TLS', reason: 'host-mismatch' });
     });
@@ -147,7 +147,7 @@ describe('Redshift factories against a PostgreSQL with TLS on (certificate from 
       }
     }
 
-    const error = await failureOf(getRedshiftClient({ secretId, client: sm, connectionConfig: { stream: () => new Loopback() } }));
+    const error = await failureOf(getRedshiftClient({ secretId, secretsManager: sm, connectionConfig: { stream: () => new Loopback() } }));
 
     expect(error).toMatchObject({ code: 'ERR_TLS', reason: 'untrusted-certificate', host: rdsHost });
     expect((error as Error).message).toMatch(/RDS CA bundle \(global-bundle\.pem.*the "ssl" option: ssl: \{ ca: readFileSync\('global-bundle\.pem'/);
@@ -242,7 +242,7 @@ describe('Redshift factories against a PostgreSQL with TLS on (certificate from 
 
       const error = await withSslMode('verify_full', async () => {
         try {
-          getRedshiftPool({ secretId, client: sm });
+          getRedshiftPool({ secretId, secretsManager: sm });
         } catch (err) {
           return err;
         }
@@ -275,7 +275,7 @@ describe('Redshift factories against a PostgreSQL with TLS on (certificate from 
       const error =
         kind === 'pool'
           ? await withPool({ secretId, onEvent }, (pool) => failureOf(pool.query('select 1')))
-          : await failureOf(getRedshiftClient({ secretId, client: sm, onEvent }));
+          : await failureOf(getRedshiftClient({ secretId, secretsManager: sm, onEvent }));
 
       expect(error).toMatchObject({ code: 'ERR_TLS', reason: 'tls-refused', port: servers().postgres.port });
       expect((error as Error).message).toMatch(/the secret has no "ssl" field.*"ssl": false in the secret/);

@@ -28,7 +28,7 @@ describe('alternating-users and PostgreSQL administrators, direct or through rol
     const secretId = uniqueName('rotation/pg');
     await createSecret(client, secretId, { ...secretFor('postgres', base, basePassword), masterarn: master.arn });
 
-    const outcome = await rotateSecret({ secretId, client, strategy: 'alternating-users' }).then(
+    const outcome = await rotateSecret({ secretId, secretsManager: client, strategy: 'alternating-users' }).then(
       () => 'rotated',
       (err: Error) => err.message,
     );
@@ -50,7 +50,7 @@ describe('alternating-users and PostgreSQL administrators, direct or through rol
     const secretId = uniqueName('rotation/pg');
     await createSecret(client, secretId, { ...secretFor('postgres', base, basePassword), masterarn: master.arn });
 
-    const err = (await rotateSecret({ secretId, client, strategy: 'alternating-users' }).catch((e: unknown) => e)) as Error;
+    const err = (await rotateSecret({ secretId, secretsManager: client, strategy: 'alternating-users' }).catch((e: unknown) => e)) as Error;
 
     expect(err.message).toContain('is an administrator (SUPERUSER)');
     expect(await logsIn(secretFor('postgres', `${base}_clone`, clonePassword))).toBe(true);

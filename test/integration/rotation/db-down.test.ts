@@ -68,7 +68,7 @@ describe('the database is down during setSecret, then up again', () => {
       const { secretId, versionId } = await rotatableSecret(client, engine, strategy, { port: db.port });
       await db.down();
 
-      const err = (await rotateSecret({ secretId, client, strategy, connectTimeoutMs: 1_000 }).catch((e: unknown) => e)) as RotationError;
+      const err = (await rotateSecret({ secretId, secretsManager: client, strategy, connectTimeoutMs: 1_000 }).catch((e: unknown) => e)) as RotationError;
 
       expect(err).toBeInstanceOf(RotationError);
       expect(err.step).toBe('setSecret');
@@ -79,7 +79,7 @@ describe('the database is down during setSecret, then up again', () => {
       await db.up();
       expect(await logsIn((await readStage(client, secretId, 'AWSCURRENT')).value)).toBe(true);
 
-      const result = await rotateSecret({ secretId, client, strategy, connectTimeoutMs: 1_000 });
+      const result = await rotateSecret({ secretId, secretsManager: client, strategy, connectTimeoutMs: 1_000 });
 
       expect(result.clientRequestToken).toBe(err.clientRequestToken);
       expect(await holderOf(client, secretId, 'AWSCURRENT')).toBe(err.clientRequestToken);

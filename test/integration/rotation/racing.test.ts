@@ -22,7 +22,7 @@ describe('racing rotations of one secret', () => {
     for (let trial = 0; trial < TRIALS; trial++) {
       const { secretId, versionId } = await rotatableSecret(client, engine, 'single-user');
       // A live run's pending version is younger than a minute: the second run must not join it.
-      const start = () => rotateSecret({ secretId, client, resumeAfterMs: 60_000 });
+      const start = () => rotateSecret({ secretId, secretsManager: client, resumeAfterMs: 60_000 });
 
       const outcomes = await Promise.allSettled([start(), start()]);
 
@@ -55,7 +55,7 @@ describe('racing rotations of one secret', () => {
       for (let trial = 0; trial < TRIALS; trial++) {
         const { secretId, versionId } = await rotatableSecret(awsLike, engine, strategy);
         const token = randomUUID();
-        const start = () => rotateSecret({ secretId, client: awsLike, clientRequestToken: token, strategy });
+        const start = () => rotateSecret({ secretId, secretsManager: awsLike, clientRequestToken: token, strategy });
 
         const [a, b] = await Promise.all([start(), start()]);
 

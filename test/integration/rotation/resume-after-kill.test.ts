@@ -61,7 +61,7 @@ describe('a rotation killed between two steps is resumed by the next run', () =>
       // No lockout while the rotation waits: the database takes one of the two.
       expect((await logsIn(current.value)) || (await logsIn(pending.value))).toBe(true);
 
-      const result = await rotateSecret({ secretId, client, strategy });
+      const result = await rotateSecret({ secretId, secretsManager: client, strategy });
 
       expect(result.clientRequestToken).toBe(pending.versionId);
       expect(result.resumed).toBe(true);

@@ -18,7 +18,7 @@ describe('rotation engine against moto, FerretDB and PostgreSQL', () => {
     it.each(STRATEGIES)('%s: completes; AWSCURRENT logs in and AWSPREVIOUS holds the old version', async (strategy) => {
       const { secretId, username, password, versionId } = await rotatableSecret(client, engine, strategy);
 
-      const result = await rotateSecret({ secretId, client, strategy });
+      const result = await rotateSecret({ secretId, secretsManager: client, strategy });
 
       const current = await readStage(client, secretId, 'AWSCURRENT');
       const previous = await readStage(client, secretId, 'AWSPREVIOUS');
@@ -40,10 +40,10 @@ describe('rotation engine against moto, FerretDB and PostgreSQL', () => {
 
     it('alternating-users: the second rotation re-passwords the original user and both rotations log in', async () => {
       const { secretId, username } = await rotatableSecret(client, engine, 'alternating-users');
-      await rotateSecret({ secretId, client, strategy: 'alternating-users' });
+      await rotateSecret({ secretId, secretsManager: client, strategy: 'alternating-users' });
       const clone = await readStage(client, secretId, 'AWSCURRENT');
 
-      await rotateSecret({ secretId, client, strategy: 'alternating-users' });
+      await rotateSecret({ secretId, secretsManager: client, strategy: 'alternating-users' });
 
       const current = await readStage(client, secretId, 'AWSCURRENT');
       expect(current.value.username).toBe(username);
@@ -54,7 +54,7 @@ describe('rotation engine against moto, FerretDB and PostgreSQL', () => {
     it('runs each step twice in a row, the second run changing nothing', async () => {
       const { secretId } = await rotatableSecret(client, engine, 'single-user');
       const token = randomUUID();
-      const options = { client, selfHosted: true };
+      const options = { secretsManager: client, selfHosted: true };
 
       for (const Step of ROTATION_STEPS) {
         await runRotationStep({ SecretId: secretId, ClientRequestToken: token, Step }, options);
@@ -81,7 +81,7 @@ describe('DocumentDB rotation over plaintext ("ssl": false)', () => {
     const { secretId, password } = await rotatableSecret(client, 'mongo', strategy);
     const reports: Array<{ step: string; warning?: string }> = [];
 
-    await rotateSecret({ secretId, client, strategy, onStep: (r) => reports.push(r) });
+    await rotateSecret({ secretId, secretsManager: client, strategy, onStep: (r) => reports.push(r) });
 
     const warned = reports.filter((r) => r.warning !== undefined);
     expect(warned).toHaveLength(1);

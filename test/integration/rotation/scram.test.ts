@@ -66,7 +66,7 @@ describe('PostgreSQL passwords are sent as SCRAM-SHA-256 verifiers, never as tex
     const { secretId, username } = await rotatableSecret(client, 'postgres', 'single-user');
     await hashTextAsMd5In(username);
 
-    await rotateSecret({ secretId, client });
+    await rotateSecret({ secretId, secretsManager: client });
 
     const current = await readStage(client, secretId, 'AWSCURRENT');
     const stored = await storedPassword(username);
@@ -87,9 +87,9 @@ describe('PostgreSQL passwords are sent as SCRAM-SHA-256 verifiers, never as tex
     const secretId = uniqueName('rotation/scram');
     await createSecret(client, secretId, secretFor('postgres', username, password, { masterarn: master.arn }));
 
-    await rotateSecret({ secretId, client, strategy: 'alternating-users' });
+    await rotateSecret({ secretId, secretsManager: client, strategy: 'alternating-users' });
     const clone = await readStage(client, secretId, 'AWSCURRENT');
-    await rotateSecret({ secretId, client, strategy: 'alternating-users' });
+    await rotateSecret({ secretId, secretsManager: client, strategy: 'alternating-users' });
     const current = await readStage(client, secretId, 'AWSCURRENT');
 
     expect(clone.value.username).toBe(`${username}_clone`);

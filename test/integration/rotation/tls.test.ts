@@ -91,7 +91,7 @@ describe('rotation engine against a PostgreSQL with TLS on (certificate from a C
     const { secretId } = await tlsOnlySecret(strategy);
     const { onStep, reports } = recorder();
 
-    const result = await rotateSecret({ secretId, client, strategy, tlsCAFile: servers().postgresTls.caFile, onStep });
+    const result = await rotateSecret({ secretId, secretsManager: client, strategy, tlsCAFile: servers().postgresTls.caFile, onStep });
 
     const current = await readStage(client, secretId, 'AWSCURRENT');
     expect(current.versionId).toBe(result.newVersionId);
@@ -102,7 +102,7 @@ describe('rotation engine against a PostgreSQL with TLS on (certificate from a C
   it('a CA that did not sign the server certificate stops the rotation with TlsError, naming tlsCAFile; the password is unchanged', async () => {
     const { secretId, username, password } = await tlsOnlySecret('single-user');
 
-    const error = await rotateSecret({ secretId, client, tlsCAFile: servers().postgresTls.otherCaFile }).catch((err: unknown) => err);
+    const error = await rotateSecret({ secretId, secretsManager: client, tlsCAFile: servers().postgresTls.otherCaFile }).catch((err: unknown) => err);
 
     expect(error).toBeInstanceOf(RotationError);
     expect(error).toMatchObject({ step: 'setSecret' });
@@ -115,7 +115,7 @@ describe('rotation engine against a PostgreSQL with TLS on (certificate from a C
   it('a host the certificate does not name stops the rotation with TlsError; the password is unchanged', async () => {
     const { secretId, username, password } = await tlsOnlySecret('single-user', { host: servers().postgresTls.unnamedHost });
 
-    const error = await rotateSecret({ secretId, client, tlsCAFile: servers().postgresTls.caFile }).catch((err: unknown) => err);
+    const error = await rotateSecret({ secretId, secretsManager: client, tlsCAFile: servers().postgresTls.caFile }).catch((err: unknown) => err);
 
     expect((error as Error).cause).toMatchObject({ code: 'ERR_TLS', reason: 'host-mismatch', host: '127.0.0.2' });
     expect(await logsInOverTls(username, password)).toBe(true);
@@ -129,7 +129,7 @@ describe('rotation engine against a PostgreSQL with TLS on (certificate from a C
     const secretId = uniqueName('rotation/silent');
     await createSecret(client, secretId, silent);
 
-    const error = await rotateSecret({ secretId, client }).catch((err: unknown) => err);
+    const error = await rotateSecret({ secretId, secretsManager: client }).catch((err: unknown) => err);
 
     expect((error as Error).cause).toMatchObject({ code: 'ERR_TLS', reason: 'tls-refused', port: servers().postgres.port });
     expect(await logsIn({ ...silent, username, password })).toBe(true);
@@ -149,7 +149,7 @@ describe('rotation engine against a PostgreSQL with TLS on (certificate from a C
       await createSecret(client, secretId, secretFor('postgres', username, password, masterarn ? { masterarn } : {}));
       const { onStep, reports } = recorder();
 
-      const result = await rotateSecret({ secretId, client, strategy, onStep });
+      const result = await rotateSecret({ secretId, secretsManager: client, strategy, onStep });
 
       const warned = reports.filter((r) => r.warning !== undefined);
       expect(warned).toHaveLength(1);
@@ -167,7 +167,7 @@ describe('rotation engine against a PostgreSQL with TLS on (certificate from a C
     it('require: TLS without certificate verification (no tlsCAFile needed); every login used TLS', async () => {
       const { secretId } = await tlsOnlySecret('single-user');
 
-      const result = await withSslMode('require', () => rotateSecret({ secretId, client }));
+      const result = await withSslMode('require', () => rotateSecret({ secretId, secretsManager: client }));
 
       const current = await readStage(client, secretId, 'AWSCURRENT');
       expect(current.versionId).toBe(result.newVersionId);
@@ -183,7 +183,7 @@ describe('rotation engine against a PostgreSQL with TLS on (certificate from a C
       await createSecret(client, secretId, silent);
       const { onStep, reports } = recorder();
 
-      await withSslMode('disable', () => rotateSecret({ secretId, client, onStep }));
+      await withSslMode('disable', () => rotateSecret({ secretId, secretsManager: client, onStep }));
 
       expect(reports.map((r) => r.warning).filter(Boolean)).toEqual([expect.stringMatching(/PGSSLMODE is disable/)]);
     });
@@ -192,7 +192,7 @@ describe('rotation engine against a PostgreSQL with TLS on (certificate from a C
   it('"ssl": true is never downgraded: with PGSSLMODE=disable the rotation still uses verified TLS for every login', async () => {
     const { secretId } = await tlsOnlySecret('single-user', { ssl: true });
 
-    const result = await withSslMode('disable', () => rotateSecret({ secretId, client, tlsCAFile: servers().postgresTls.caFile }));
+    const result = await withSslMode('disable', () => rotateSecret({ secretId, secretsManager: client, tlsCAFile: servers().postgresTls.caFile }));
 
     expect(result.steps.map((s) => s.outcome)).toEqual(['done', 'done', 'done', 'done']);
   });

@@ -51,7 +51,7 @@ describe('clients re-reading credentials keep working while the engine rotates',
   it.each(COMBOS)(`%s, %s: zero failed queries over ${ROTATIONS} rotations`, async (engine, strategy) => {
     const { secretId } = await rotatableSecret(client, engine, strategy);
     // A long TTL: the clients learn about new passwords only through recovery after a rejected login.
-    const cache = new SecretCache({ client, ttlMs: 600_000 });
+    const cache = new SecretCache({ secretsManager: client, ttlMs: 600_000 });
     let recoveries = 0;
     const creds = new DbCredentials<DatabaseSecret>({
       cache,
@@ -70,7 +70,7 @@ describe('clients re-reading credentials keep working while the engine rotates',
       thinkMs: 5,
     });
     try {
-      for (let i = 0; i < ROTATIONS; i++) versions.push((await rotateSecret({ secretId, client, strategy })).newVersionId);
+      for (let i = 0; i < ROTATIONS; i++) versions.push((await rotateSecret({ secretId, secretsManager: client, strategy })).newVersionId);
     } finally {
       rotating = false;
     }

@@ -22,7 +22,7 @@ describe('RotationScheduler restarted in the middle of a rotation, against moto 
     const offsetMs = dueAtMs + 60_000 - Date.now();
     const config = (events: SchedulerEvent[]): RotationSchedulerOptions => ({
       secrets: [{ secretId, schedule, window: '1h' }],
-      client,
+      secretsManager: client,
       clock: { now: () => Date.now() + offsetMs },
       random: () => 0,
       onEvent: (event) => events.push(event),

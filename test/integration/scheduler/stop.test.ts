@@ -24,7 +24,7 @@ describe('RotationScheduler.stop() against moto and PostgreSQL', () => {
     const offsetMs = dueAtMs + 60_000 - Date.now(); // a minute past the due time
     const scheduler: RotationScheduler = new RotationScheduler({
       secrets: [{ secretId, schedule, window: '1h' }],
-      client,
+      secretsManager: client,
       clock: { now: () => Date.now() + offsetMs },
       random: () => 0,
       rotate: async (request) => {

@@ -197,7 +197,7 @@ async function drive(scenario: Scenario, pick: Picker, controller: Controller, w
       };
       return rotateSecret({
         secretId,
-        client: gated,
+        secretsManager: gated,
         adapter: world.adapterFor(run),
         strategy: scenario.strategy,
         clientRequestToken: spec.token === undefined ? undefined : tokenOf(spec.token),
@@ -279,7 +279,7 @@ async function drive(scenario: Scenario, pick: Picker, controller: Controller, w
     controller.trace.push('-- every run stopped with a rotation pending: one more run at a time, alone, until one succeeds');
     let problem: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const alone = { secretId, client: sm, adapter: world.adapterFor(-1), strategy: scenario.strategy };
+      const alone = { secretId, secretsManager: sm, adapter: world.adapterFor(-1), strategy: scenario.strategy };
       problem = await rotateSecret(alone).then(() => undefined, (err: unknown) => err);
       if (problem === undefined || (problem as { retryable?: unknown }).retryable !== true) break;
     }
@@ -292,7 +292,7 @@ async function drive(scenario: Scenario, pick: Picker, controller: Controller, w
   }
   if (residual) {
     controller.trace.push('-- the next rotation, alone, must heal it');
-    const healed = await rotateSecret({ secretId, client: sm, adapter: world.adapterFor(-1), strategy: scenario.strategy }).then(() => undefined, (err: unknown) => err);
+    const healed = await rotateSecret({ secretId, secretsManager: sm, adapter: world.adapterFor(-1), strategy: scenario.strategy }).then(() => undefined, (err: unknown) => err);
     if (healed !== undefined) return violation(`the next rotation could not heal the lockout a run left by dying inside its repair window: ${(healed as Error).message}`);
   }
   const { current, pendingHolders } = await stateOf(sm, secretId);

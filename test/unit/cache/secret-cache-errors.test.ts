@@ -32,7 +32,7 @@ async function setup(maxAttempts = 3) {
   const sm = await secretsManagerWith({ [ID]: 'v1' });
   const log = eventLog();
   const cache = new SecretCache({
-    client: sm,
+    secretsManager: sm,
     ttlMs: TTL_MS,
     maxStaleMs: MAX_STALE_MS,
     backoff: BACKOFF,
@@ -157,7 +157,7 @@ describe('SecretCache refresh during an outage', () => {
   it('a refresh that joins a background retry loop gets the error after at most maxAttempts more attempts', async () => {
     const sm = await secretsManagerWith({ [ID]: 'v1' });
     const backoff = { baseMs: 100, factor: 2, maxMs: 1_000 };
-    const cache = new SecretCache({ client: sm, ttlMs: TTL_MS, maxStaleMs: 3_600_000, backoff, maxAttempts: 3, random: () => 0 });
+    const cache = new SecretCache({ secretsManager: sm, ttlMs: TTL_MS, maxStaleMs: 3_600_000, backoff, maxAttempts: 3, random: () => 0 });
     await cache.getSecretString(ID);
     vi.advanceTimersByTime(TTL_MS);
     sm.injectFault({ command: 'GetSecretValue', error: 'ThrottlingException' });

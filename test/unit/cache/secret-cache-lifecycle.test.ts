@@ -25,8 +25,8 @@ describe('SecretCache options', () => {
     ['clock', { clock: { now: 5 } }],
     ['random', { random: 0.5 }],
     ['onEvent', { onEvent: 'log' }],
-    ['client', { client: { get: () => undefined } }],
-    ['clientConfig', { client: new InMemorySecretsManager(), clientConfig: { region: 'us-east-1' } }],
+    ['secretsManager', { secretsManager: { get: () => undefined } }],
+    ['secretsManagerConfig', { secretsManager: new InMemorySecretsManager(), secretsManagerConfig: { region: 'us-east-1' } }],
   ])('throws InvalidOptionError naming %s', (option, options) => {
     let err: unknown;
     try {
@@ -41,7 +41,7 @@ describe('SecretCache options', () => {
   });
 
   it('resolves the documented defaults into a frozen config', () => {
-    const cache = new SecretCache({ client: new InMemorySecretsManager() });
+    const cache = new SecretCache({ secretsManager: new InMemorySecretsManager() });
 
     expect(cache.config).toMatchObject({
       ttlMs: 300_000,
@@ -57,7 +57,7 @@ describe('SecretCache options', () => {
 
 describe('SecretCache close', () => {
   it('is safe to call twice', async () => {
-    const cache = new SecretCache({ client: await secretsManagerWith({ [ID]: 'v1' }) });
+    const cache = new SecretCache({ secretsManager: await secretsManagerWith({ [ID]: 'v1' }) });
 
     await cache.close();
 
@@ -66,7 +66,7 @@ describe('SecretCache close', () => {
 
   it('rejects every read after close with ClosedError, without a request', async () => {
     const sm = await secretsManagerWith({ [ID]: 'v1' });
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
     await cache.getSecretString(ID);
     await cache.close();
 
@@ -91,7 +91,7 @@ describe('SecretCache close', () => {
   it('rejects a caller that was waiting on a request when close() ran with ClosedError', async () => {
     const sm = await secretsManagerWith({ [ID]: 'v1' });
     const gate = new GatedClient(sm);
-    const cache = new SecretCache({ client: gate });
+    const cache = new SecretCache({ secretsManager: gate });
     gate.hold();
 
     const waiting = cache.getSecretString(ID).catch((e: unknown) => e);
@@ -105,7 +105,7 @@ describe('SecretCache close', () => {
   it('stops background retries when closed', async () => {
     const clock = manualClock();
     const sm = await secretsManagerWith({ [ID]: 'v1' }, clock);
-    const cache = new SecretCache({ client: sm, clock, ttlMs: 1000, backoff: { baseMs: 1, maxMs: 2 } });
+    const cache = new SecretCache({ secretsManager: sm, clock, ttlMs: 1000, backoff: { baseMs: 1, maxMs: 2 } });
     await cache.getSecretString(ID);
     clock.advance(1000);
     sm.injectFault({ command: 'GetSecretValue', error: 'ThrottlingException' });
@@ -125,7 +125,7 @@ describe('SecretCache events', () => {
     const clock = manualClock();
     const sm = await secretsManagerWith({ [ID]: JSON_SECRET }, clock);
     const log = eventLog();
-    const cache = new SecretCache({ client: sm, clock, ttlMs: 1000, random: () => 0, onEvent: log.onEvent });
+    const cache = new SecretCache({ secretsManager: sm, clock, ttlMs: 1000, random: () => 0, onEvent: log.onEvent });
 
     await cache.getSecretJson(ID);
     await cache.getSecretJson(ID);
@@ -150,7 +150,7 @@ describe('SecretCache events', () => {
     const sm = await secretsManagerWith({ [ID]: 'v1' }, clock);
     let calls = 0;
     const cache = new SecretCache({
-      client: sm,
+      secretsManager: sm,
       clock,
       ttlMs: 1000,
       onEvent: () => {
@@ -174,7 +174,7 @@ describe('SecretCache events', () => {
 describe('SecretCache values', () => {
   it('parses JSON once per version and shares one deep-frozen object', async () => {
     const sm = await secretsManagerWith({ [ID]: JSON_SECRET });
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
 
     const a = await cache.getSecretJson<{ password: string; nested: { hosts: string[] } }>(ID);
     const b = await cache.getSecretJson<{ password: string; nested: { hosts: string[] } }>(ID);
@@ -188,7 +188,7 @@ describe('SecretCache values', () => {
 
   it('rejects invalid JSON with InvalidSecretFormatError that does not quote the text', async () => {
     const sm = await secretsManagerWith({ [ID]: `{"password": "${PASSWORD}"` });
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
 
     const err = await cache.getSecretJson(ID).catch((e: unknown) => e);
 
@@ -203,7 +203,7 @@ describe('SecretCache values', () => {
     const sm = new InMemorySecretsManager();
     const bytes = new Uint8Array([0, 1, 2, 253, 254, 255]);
     await sm.send({ name: 'CreateSecret', input: { Name: 'tls-key', SecretBinary: bytes } });
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
 
     const got = await cache.getSecretBinary('tls-key');
     const asString = await cache.getSecretString('tls-key').catch((e: unknown) => e);
@@ -219,7 +219,7 @@ describe('SecretCache values', () => {
     const sm = new InMemorySecretsManager();
     const bytes = [0, 1, 2, 253, 254, 255];
     await sm.send({ name: 'CreateSecret', input: { Name: 'tls-key', SecretBinary: new Uint8Array(bytes) } });
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
 
     (await cache.getSecretBinary('tls-key')).fill(0);
     (await cache.getSecretVersion('tls-key')).secretBinary!.fill(0);
@@ -234,13 +234,13 @@ describe('SecretCache values', () => {
   });
 
   it('refuses a string secret as bytes', async () => {
-    const cache = new SecretCache({ client: await secretsManagerWith({ [ID]: 'v1' }) });
+    const cache = new SecretCache({ secretsManager: await secretsManagerWith({ [ID]: 'v1' }) });
 
     await expect(cache.getSecretBinary(ID)).rejects.toBeInstanceOf(InvalidSecretFormatError);
   });
 
   it('hides the value of a SecretVersion from inspect, JSON.stringify, keys and spread', async () => {
-    const cache = new SecretCache({ client: await secretsManagerWith({ [ID]: JSON_SECRET }) });
+    const cache = new SecretCache({ secretsManager: await secretsManagerWith({ [ID]: JSON_SECRET }) });
 
     const version = await cache.getSecretVersion(ID);
 
@@ -261,7 +261,7 @@ describe('SecretCache with an injected clock', () => {
     const clock = manualClock();
     const sm = await secretsManagerWith({ [ID]: 'v1' }, clock);
     const cache = new SecretCache({
-      client: sm,
+      secretsManager: sm,
       clock,
       ttlMs: 1000,
       maxStaleMs: 3_600_000,

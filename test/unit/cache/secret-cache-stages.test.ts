@@ -20,7 +20,7 @@ async function rotatedSecret() {
 describe('SecretCache stage keys', () => {
   it('keeps AWSCURRENT, AWSPENDING, AWSPREVIOUS, a custom label and a version id as separate entries', async () => {
     const { sm, clock, v1 } = await rotatedSecret();
-    const cache = new SecretCache({ client: sm, clock });
+    const cache = new SecretCache({ secretsManager: sm, clock });
 
     const read = () =>
       Promise.all([
@@ -41,7 +41,7 @@ describe('SecretCache stage keys', () => {
 
   it('treats an explicit AWSCURRENT and the default as the same entry', async () => {
     const { sm, clock } = await rotatedSecret();
-    const cache = new SecretCache({ client: sm, clock });
+    const cache = new SecretCache({ secretsManager: sm, clock });
 
     await cache.getSecretString(ID);
     await cache.getSecretString(ID, { versionStage: 'AWSCURRENT' });
@@ -51,7 +51,7 @@ describe('SecretCache stage keys', () => {
 
   it('names the stage or the version id on every GetSecretValue, AWSCURRENT included', async () => {
     const { sm, clock, v1 } = await rotatedSecret();
-    const cache = new SecretCache({ client: sm, clock });
+    const cache = new SecretCache({ secretsManager: sm, clock });
 
     await cache.getSecretString(ID);
     await cache.getSecretVersion(ID, { versionStage: 'AWSPENDING' });
@@ -70,7 +70,7 @@ describe('SecretCache stage keys', () => {
 
   it('sends nothing but GetSecretValue on the read path', async () => {
     const { sm, clock, v1 } = await rotatedSecret();
-    const cache = new SecretCache({ client: sm, clock, ttlMs: 1000 });
+    const cache = new SecretCache({ secretsManager: sm, clock, ttlMs: 1000 });
 
     await cache.getSecretJson(ID, { versionStage: 'blue' }).catch(() => undefined);
     await cache.getSecretVersion(ID, { versionId: v1 });
@@ -85,7 +85,7 @@ describe('SecretCache stage keys', () => {
 
   it('returns the version metadata with the value', async () => {
     const { sm, clock, v1 } = await rotatedSecret();
-    const cache = new SecretCache({ client: sm, clock });
+    const cache = new SecretCache({ secretsManager: sm, clock });
 
     const version = await cache.getSecretVersion(ID, { versionStage: 'AWSPREVIOUS' });
 
@@ -99,7 +99,7 @@ describe('SecretCache stage keys', () => {
 
   it('rejects versionStage combined with versionId, naming the option', async () => {
     const { sm, v1 } = await rotatedSecret();
-    const cache = new SecretCache({ client: sm });
+    const cache = new SecretCache({ secretsManager: sm });
 
     const err = await cache.getSecretString(ID, { versionStage: 'AWSCURRENT', versionId: v1 }).catch((e: unknown) => e);
 
@@ -109,7 +109,7 @@ describe('SecretCache stage keys', () => {
   });
 
   it('rejects an empty secret id, naming the option', async () => {
-    const cache = new SecretCache({ client: await secretsManagerWith({}) });
+    const cache = new SecretCache({ secretsManager: await secretsManagerWith({}) });
 
     const err = await cache.getSecretString('').catch((e: unknown) => e);
 
@@ -122,7 +122,7 @@ describe('SecretCache single-flight', () => {
   it('sends one GetSecretValue for 1,000 concurrent callers of an uncached secret', async () => {
     const sm = await secretsManagerWith({ [ID]: 'v1' });
     const gate = new GatedClient(sm);
-    const cache = new SecretCache({ client: gate });
+    const cache = new SecretCache({ secretsManager: gate });
     gate.hold();
 
     const callers = Array.from({ length: 1000 }, () => cache.getSecretString(ID));
@@ -137,7 +137,7 @@ describe('SecretCache single-flight', () => {
 
   it('sends one request per key when different stages are asked for at once', async () => {
     const { sm, clock } = await rotatedSecret();
-    const cache = new SecretCache({ client: sm, clock });
+    const cache = new SecretCache({ secretsManager: sm, clock });
 
     await Promise.all([
       ...Array.from({ length: 50 }, () => cache.getSecretString(ID)),
@@ -150,7 +150,7 @@ describe('SecretCache single-flight', () => {
   it('refresh fetches even while the value is fresh and stores what it got', async () => {
     const clock = manualClock();
     const sm = await secretsManagerWith({ [ID]: 'v1' }, clock);
-    const cache = new SecretCache({ client: sm, clock });
+    const cache = new SecretCache({ secretsManager: sm, clock });
     await cache.getSecretString(ID);
     await putVersion(sm, ID, 'v2');
 
@@ -165,7 +165,7 @@ describe('SecretCache single-flight', () => {
   it('concurrent refresh calls share one request, and join a miss already in flight', async () => {
     const sm = await secretsManagerWith({ [ID]: 'v1' });
     const gate = new GatedClient(sm);
-    const cache = new SecretCache({ client: gate });
+    const cache = new SecretCache({ secretsManager: gate });
     gate.hold();
 
     const miss = cache.getSecretString(ID);

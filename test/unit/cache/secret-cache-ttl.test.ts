@@ -10,7 +10,7 @@ async function setup(options: { random?: () => number; maxStaleMs?: number; maxE
   const sm = await secretsManagerWith({ [ID]: 'v1', other: 'o1', third: 't1' }, clock);
   const gate = new GatedClient(sm);
   const log = eventLog();
-  const cache = new SecretCache({ client: gate, clock, ttlMs: TTL_MS, random: () => 0, ...options, onEvent: log.onEvent });
+  const cache = new SecretCache({ secretsManager: gate, clock, ttlMs: TTL_MS, random: () => 0, ...options, onEvent: log.onEvent });
   return { clock, sm, gate, cache, log };
 }
 

@@ -46,7 +46,7 @@ describe('credstage rotate', () => {
       secretId: 'app/db',
       strategy: 'alternating-users',
       clientRequestToken: token,
-      clientConfig: { endpoint: 'http://127.0.0.1:5000', region: 'eu-west-1' },
+      secretsManagerConfig: { endpoint: 'http://127.0.0.1:5000', region: 'eu-west-1' },
       passwordPolicy: { length: 40, excludeCharacters: '%' },
     });
   });

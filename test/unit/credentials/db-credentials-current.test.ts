@@ -8,6 +8,7 @@ import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-m
 import { newPassword } from '../../support/aws-style-rotator.js';
 import { authError } from '../../support/fake-database.js';
 import { credentialsSetup, FIRST_PASSWORD, readsOf, SECRET_ID } from './fixtures.js';
+import { ManualClock } from '../../../src/testing/manual-clock.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -43,14 +44,14 @@ describe('DbCredentials.current', () => {
   // Regression: once the rejection of AWSCURRENT was forgotten (after one recovery budget), a
   // rotation stalled longer than that sent every new connection to the old password first.
   it('keeps returning AWSPENDING through a stall longer than the recovery budget, and asks for AWSCURRENT meanwhile', async () => {
-    let now = 0;
-    const { sm, creds, rotator } = await credentialsSetup({ recoveryBudgetMs: 1_000, minRefreshIntervalMs: 500, clock: { now: () => now }, ttlMs: 3_600_000 });
+    const clock = new ManualClock();
+    const { sm, creds, rotator } = await credentialsSetup({ recoveryBudgetMs: 1_000, minRefreshIntervalMs: 500, clock, ttlMs: 3_600_000 });
     const failed = await creds.current();
     const { token } = await rotator.beginRotation();
     await creds.recoverAfterAuthFailure(failed);
     const readsBefore = readsOf(sm).filter((stage) => stage === 'AWSCURRENT').length;
 
-    now += 10_000; // ten budgets later, AWSCURRENT has still not moved
+    clock.advance(10_000); // ten budgets later, AWSCURRENT has still not moved
     const during = await creds.current();
     await vi.advanceTimersByTimeAsync(0);
 
@@ -59,14 +60,14 @@ describe('DbCredentials.current', () => {
   });
 
   it('drops AWSPENDING for the new AWSCURRENT as soon as a read sees the stage move', async () => {
-    let now = 0;
-    const { creds, rotator } = await credentialsSetup({ minRefreshIntervalMs: 500, clock: { now: () => now }, ttlMs: 3_600_000 });
+    const clock = new ManualClock();
+    const { creds, rotator } = await credentialsSetup({ minRefreshIntervalMs: 500, clock, ttlMs: 3_600_000 });
     const failed = await creds.current();
     const { token, oldVersionId } = await rotator.beginRotation();
     await creds.recoverAfterAuthFailure(failed);
     await rotator.finishRotation(token, oldVersionId);
 
-    now += 1_000;
+    clock.advance(1_000);
     await creds.current(); // still the pending credentials; starts the rate-limited AWSCURRENT read
     await vi.advanceTimersByTimeAsync(0);
     const after = await creds.current();
@@ -190,7 +191,7 @@ describe('DbCredentials.withRecovery', () => {
   it('surfaces a malformed secret as InvalidSecretFormatError without calling attempt', async () => {
     const sm = new InMemorySecretsManager();
     await sm.send({ name: 'CreateSecret', input: { Name: SECRET_ID, SecretString: JSON.stringify({ host: 'h', password: 'p' }) } });
-    const creds = new DbCredentials({ cache: new SecretCache({ client: sm }), secretId: SECRET_ID, parse: parseRedshiftSecret });
+    const creds = new DbCredentials({ cache: new SecretCache({ secretsManager: sm }), secretId: SECRET_ID, parse: parseRedshiftSecret });
     let attempts = 0;
 
     const err = await creds.withRecovery(async () => attempts++).catch((e: unknown) => e);
@@ -228,7 +229,7 @@ describe('DbCredentials events and options', () => {
     ['clock', { clock: () => 0 }],
     ['onEvent', { onEvent: 'log' }],
   ])('throws InvalidOptionError naming %s', (option, patch) => {
-    const valid = { cache: new SecretCache({ client: new InMemorySecretsManager() }), secretId: SECRET_ID, parse: parseRedshiftSecret };
+    const valid = { cache: new SecretCache({ secretsManager: new InMemorySecretsManager() }), secretId: SECRET_ID, parse: parseRedshiftSecret };
 
     let err: unknown;
     try {

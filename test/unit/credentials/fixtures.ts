@@ -25,7 +25,7 @@ export async function credentialsSetup(
   const created = await sm.send(new CreateSecretCommand({ Name: SECRET_ID, SecretString: JSON.stringify(value) }));
   const db = new FakeDatabase().addUser(value.username, FIRST_PASSWORD);
   const events: CacheEvent[] = [];
-  const cache = new SecretCache({ client: sm, ttlMs: ttlMs ?? 60_000, random: () => 0 });
+  const cache = new SecretCache({ secretsManager: sm, ttlMs: ttlMs ?? 60_000, random: () => 0 });
   const rotator = new AwsStyleRotator({
     client: sm,
     secretId: SECRET_ID,

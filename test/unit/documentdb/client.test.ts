@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthenticationRejectedError, ClosedError } from '../../../src/errors.js';
 import { AwsStyleRotator } from '../../support/aws-style-rotator.js';
 import { FIRST_PASSWORD, deferred, documentDbSetup, lostReplyError, poolClearedError, poolClearedOnNetworkError } from './fake-mongo.js';
+import { ManualClock } from '../../../src/testing/manual-clock.js';
 
 describe('DocumentDbClient across a rotation (fake server, in-memory Secrets Manager)', () => {
   it('moves to AWSPENDING after the password change and runs the rejected insert again, exactly once', async () => {
@@ -99,8 +100,7 @@ describe('DocumentDbClient across a rotation (fake server, in-memory Secrets Man
   });
 
   it('follows a new AWSCURRENT before anything fails (alternating users), at most once per interval', async () => {
-    let now = 0;
-    const clock = { now: () => now };
+    const clock = new ManualClock();
     const { server, sm, cache, connect } = await documentDbSetup({ clock });
     const client = await connect();
     const items = client.db().collection<{ _id: unknown }>('items');
@@ -114,7 +114,7 @@ describe('DocumentDbClient across a rotation (fake server, in-memory Secrets Man
     await cache.refresh(client.secretId);
 
     await items.insertOne({ _id: 1 }); // the old user still works: no switch yet (interval not over)
-    now += 1_000;
+    clock.advance(1_000);
     await items.insertOne({ _id: 2 }); // starts the follow-up in the background
     await new Promise((resolve) => setTimeout(resolve, 10));
     await items.insertOne({ _id: 3 });

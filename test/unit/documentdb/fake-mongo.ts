@@ -299,13 +299,13 @@ export class FakeMongoClient {
 }
 
 /** Secrets Manager with one DocumentDB secret, a fake server accepting it, an AWS-style rotator. */
-export async function documentDbSetup(options: Partial<DocumentDbClientOptions> = {}) {
+export async function documentDbSetup(options: Partial<Omit<DocumentDbClientOptions, 'cache' | 'secretsManager' | 'secretsManagerConfig'>> = {}) {
   const sm = new InMemorySecretsManager();
   const value = { engine: 'mongo', host: 'docdb.example.com', port: 27017, username: 'app', password: FIRST_PASSWORD, ssl: false, dbname: 'app' };
   const created = await sm.send(new CreateSecretCommand({ Name: SECRET_ID, SecretString: JSON.stringify(value) }));
   const server = new FakeServer('app', FIRST_PASSWORD);
   const events: DocumentDbClientEvent[] = [];
-  const cache = new SecretCache({ client: sm, ttlMs: 60_000, random: () => 0 });
+  const cache = new SecretCache({ secretsManager: sm, ttlMs: 60_000, random: () => 0 });
   const rotator = new AwsStyleRotator({
     client: sm,
     secretId: SECRET_ID,

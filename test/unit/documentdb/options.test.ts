@@ -44,7 +44,7 @@ describe('getDocumentDbClient options', () => {
     ['secretId', { secretId: '  ' }],
     ['options', null],
     ['retryWrites', { secretId: 's', retryWrites: false }],
-    ['client', { secretId: 's', cache: new SecretCache({ client: new InMemorySecretsManager() }), client: new InMemorySecretsManager() }],
+    ['secretsManager', { secretId: 's', cache: new SecretCache({ secretsManager: new InMemorySecretsManager() }), secretsManager: new InMemorySecretsManager() }],
     ['cache', { secretId: 's', cache: {} }],
     ['mongoClientOptions.auth', { secretId: 's', mongoClientOptions: { auth: { username: 'u', password: PASSWORD } } }],
     ['mongoClientOptions', { secretId: 's', mongoClientOptions: 'tls=true' }],

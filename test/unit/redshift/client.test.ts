@@ -15,7 +15,7 @@ describe('getRedshiftClient', () => {
   it('returns a connected client logged in with the secret', async () => {
     fixture = await Fixture.start();
 
-    const client = await getRedshiftClient({ secretId: SECRET_ID, client: fixture.sm });
+    const client = await getRedshiftClient({ secretId: SECRET_ID, secretsManager: fixture.sm });
     const { rows } = await client.query('select current_user');
     await client.end();
 
@@ -27,7 +27,7 @@ describe('getRedshiftClient', () => {
     await fixture.putPending({ password: PASSWORD_2 });
     fixture.db.users.set('app', PASSWORD_2);
 
-    const client = await getRedshiftClient({ secretId: SECRET_ID, client: fixture.sm, onEvent: fixture.onEvent });
+    const client = await getRedshiftClient({ secretId: SECRET_ID, secretsManager: fixture.sm, onEvent: fixture.onEvent });
     await client.end();
 
     expect(fixture.db.logins.map((l) => l.accepted)).toEqual([false, true]);
@@ -38,7 +38,7 @@ describe('getRedshiftClient', () => {
     fixture = await Fixture.start();
     fixture.db.users.set('app', 'other');
 
-    const err = await getRedshiftClient({ secretId: SECRET_ID, client: fixture.sm, recoveryBudgetMs: 200, onEvent: fixture.onEvent }).catch(
+    const err = await getRedshiftClient({ secretId: SECRET_ID, secretsManager: fixture.sm, recoveryBudgetMs: 200, onEvent: fixture.onEvent }).catch(
       (e: unknown) => e,
     );
 
@@ -48,8 +48,8 @@ describe('getRedshiftClient', () => {
 
   it('ends idempotently, closing the cache it built but not one passed in', async () => {
     fixture = await Fixture.start();
-    const cache = new SecretCache({ client: fixture.sm });
-    const owned = await getRedshiftClient({ secretId: SECRET_ID, client: fixture.sm });
+    const cache = new SecretCache({ secretsManager: fixture.sm });
+    const owned = await getRedshiftClient({ secretId: SECRET_ID, secretsManager: fixture.sm });
     const borrowed = await getRedshiftClient({ secretId: SECRET_ID, cache });
 
     await Promise.all([owned.end(), owned.end()]);

@@ -30,7 +30,7 @@ describe("credstage's pg clients and pools keep a bounded number of 'error' list
   const listenerWarnings = () => warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message);
 
   it('over many checkouts of the same pooled connection', async () => {
-    pool = getRedshiftPool({ secretId: SECRET_ID, client: fixture.sm, onEvent: fixture.onEvent, poolConfig: { max: 1 } });
+    pool = getRedshiftPool({ secretId: SECRET_ID, secretsManager: fixture.sm, onEvent: fixture.onEvent, poolConfig: { max: 1 } });
     pool.on('error', () => undefined);
     const counts: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
@@ -49,7 +49,7 @@ describe("credstage's pg clients and pools keep a bounded number of 'error' list
   });
 
   it('over many rejected logins and recoveries (rotations), in the pool and in getRedshiftClient', async () => {
-    pool = getRedshiftPool({ secretId: SECRET_ID, client: fixture.sm, onEvent: fixture.onEvent, poolConfig: { max: 1, maxUses: 1 } });
+    pool = getRedshiftPool({ secretId: SECRET_ID, secretsManager: fixture.sm, onEvent: fixture.onEvent, poolConfig: { max: 1, maxUses: 1 } });
     pool.on('error', () => undefined);
     const counts: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
@@ -61,7 +61,7 @@ describe("credstage's pg clients and pools keep a bounded number of 'error' list
       const client = await pool.connect();
       counts.push(client.listenerCount('error'));
       client.release();
-      const single = await getRedshiftClient({ secretId: SECRET_ID, client: fixture.sm, onEvent: fixture.onEvent });
+      const single = await getRedshiftClient({ secretId: SECRET_ID, secretsManager: fixture.sm, onEvent: fixture.onEvent });
       counts.push(single.listenerCount('error'));
       await single.end();
       await fixture.promote(pending, current.versionId);

@@ -5,7 +5,7 @@ import { getRedshiftClient, getRedshiftPool } from '../../../src/redshift/index.
 import { InMemorySecretsManager } from '../../../src/testing/index.js';
 
 const sm = new InMemorySecretsManager();
-const base = { secretId: 'Applications/MyApp/Redshift', client: sm };
+const base = { secretId: 'Applications/MyApp/Redshift', secretsManager: sm };
 
 function optionOf(build: () => unknown): string | undefined {
   try {
@@ -20,7 +20,7 @@ function optionOf(build: () => unknown): string | undefined {
 describe('getRedshiftPool options', () => {
   it.each([
     ['secretId', { ...base, secretId: '' }],
-    ['cache', { ...base, cache: new SecretCache({ client: sm }) }],
+    ['secretsManager', { ...base, cache: new SecretCache({ secretsManager: sm }) }], // with cache: named as getDocumentDbClient names it
     ['cache', { secretId: 'x', cache: {} }],
     ['ssl', { ...base, ssl: 'require' }],
     ['recoveryBudgetMs', { ...base, recoveryBudgetMs: -1 }],

@@ -13,8 +13,8 @@ afterEach(async () => {
   await fixture?.close();
 });
 
-function poolFor(f: Fixture, extra: Partial<Parameters<typeof getRedshiftPool>[0]> = {}): RedshiftPool {
-  pool = getRedshiftPool({ secretId: SECRET_ID, client: f.sm, onEvent: f.onEvent, recoveryBudgetMs: 3_000, ...extra });
+function poolFor(f: Fixture, extra: Partial<Omit<Parameters<typeof getRedshiftPool>[0], 'cache' | 'secretsManager' | 'secretsManagerConfig'>> = {}): RedshiftPool {
+  pool = getRedshiftPool({ secretId: SECRET_ID, secretsManager: f.sm, onEvent: f.onEvent, recoveryBudgetMs: 3_000, ...extra });
   return pool;
 }
 

@@ -64,7 +64,7 @@ describe('alternating users never re-passwords a user outside the pair it create
     // Whoever may write the app secret (not the master, not billing's) names `billing_clone` as its user.
     await secretIn(sm, 'app', secretJson({ username: 'billing_clone', password: 'whatever', masterarn: masterArn }));
 
-    const outcome = await rotateSecret({ secretId: 'app', client: sm, adapter: db.adapter(), strategy: 'alternating-users' }).then(
+    const outcome = await rotateSecret({ secretId: 'app', secretsManager: sm, adapter: db.adapter(), strategy: 'alternating-users' }).then(
       () => 'rotated',
       (err: Error) => err.message,
     );
@@ -149,14 +149,14 @@ describe('the credstage-created label and leftover AWSPENDING', () => {
         return sm.send(command);
       },
     };
-    const first = await rotateSecret({ secretId: 'app', client: flaky as never, adapter: db.adapter() });
+    const first = await rotateSecret({ secretId: 'app', secretsManager: flaky as never, adapter: db.adapter() });
     const oldPassword = JSON.parse((await sm.send({ name: 'GetSecretValue', input: { SecretId: 'app' } })).SecretString).password as string;
     // An operator sets a new password by hand (console + ALTER USER): the first version is AWSPREVIOUS now.
     db.users.get('app')!.password = 'Manual-Pw-2';
     await sm.send({ name: 'PutSecretValue', input: { SecretId: 'app', SecretString: secretJson({ password: 'Manual-Pw-2' }) } });
 
     // Someone re-runs the first rotation by its token (a retry script, `credstage rotate --token`).
-    const outcome = await rotateSecret({ secretId: 'app', client: sm, adapter: db.adapter(), clientRequestToken: first.clientRequestToken }).then(
+    const outcome = await rotateSecret({ secretId: 'app', secretsManager: sm, adapter: db.adapter(), clientRequestToken: first.clientRequestToken }).then(
       () => 'rotated',
       (err: Error) => err.message,
     );

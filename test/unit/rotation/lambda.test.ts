@@ -25,7 +25,7 @@ describe('runRotationStep', () => {
 
   it('runs each step twice in a row with the second run changing nothing', async () => {
     const token = randomUUID();
-    const options = { client: sm, adapter: db.adapter(), selfHosted: true };
+    const options = { secretsManager: sm, adapter: db.adapter(), selfHosted: true };
     for (const step of ROTATION_STEPS) {
       await runRotationStep(event(step, token), options);
       const writesBefore = writes(sm);
@@ -46,9 +46,9 @@ describe('runRotationStep', () => {
   it('refuses a secret without rotation enabled, as AWS templates do, unless told not to check', async () => {
     const token = randomUUID();
 
-    const refused = await runRotationStep(event('createSecret', token), { client: sm, adapter: db.adapter() }).catch((e: unknown) => e);
+    const refused = await runRotationStep(event('createSecret', token), { secretsManager: sm, adapter: db.adapter() }).catch((e: unknown) => e);
     const allowed = await runRotationStep(event('createSecret', token), {
-      client: sm,
+      secretsManager: sm,
       adapter: db.adapter(),
       selfHosted: true,
       requireRotationEnabled: false,
@@ -65,14 +65,14 @@ describe('runRotationStep', () => {
     });
 
     it('refuses a token that is no version of the secret', async () => {
-      const err = await runRotationStep(event('setSecret', randomUUID()), { client: sm, adapter: db.adapter() }).catch((e: unknown) => e);
+      const err = await runRotationStep(event('setSecret', randomUUID()), { secretsManager: sm, adapter: db.adapter() }).catch((e: unknown) => e);
 
       expect(err).toBeInstanceOf(RotationError);
       expect((err as RotationError).message).toContain('has no stage for rotation');
     });
 
     it('does nothing for a token that is already AWSCURRENT', async () => {
-      const report = await runRotationStep(event('setSecret', initialVersion), { client: sm, adapter: db.adapter() });
+      const report = await runRotationStep(event('setSecret', initialVersion), { secretsManager: sm, adapter: db.adapter() });
 
       expect(report.outcome).toBe('skipped');
       expect(writes(sm)).toBe(0);
@@ -82,7 +82,7 @@ describe('runRotationStep', () => {
       const token = randomUUID();
       await sm.send(new PutSecretValueCommand({ SecretId: ID, ClientRequestToken: token, SecretString: secretJson(), VersionStages: ['CUSTOM'] }));
 
-      const err = await runRotationStep(event('finishSecret', token), { client: sm, adapter: db.adapter() }).catch((e: unknown) => e);
+      const err = await runRotationStep(event('finishSecret', token), { secretsManager: sm, adapter: db.adapter() }).catch((e: unknown) => e);
 
       expect(err).toBeInstanceOf(RotationError);
       expect((err as RotationError).message).toContain('not set as AWSPENDING');
@@ -92,8 +92,8 @@ describe('runRotationStep', () => {
       const token = randomUUID();
       // Secrets Manager creates the token's AWSPENDING version before it invokes the function;
       // here a self-hosted createSecret stands in for that.
-      await runRotationStep(event('createSecret', token), { client: sm, adapter: db.adapter(), selfHosted: true });
-      const handler = createRotationHandler({ client: sm, adapter: db.adapter() });
+      await runRotationStep(event('createSecret', token), { secretsManager: sm, adapter: db.adapter(), selfHosted: true });
+      const handler = createRotationHandler({ secretsManager: sm, adapter: db.adapter() });
 
       for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await handler(event(step, token));
 
@@ -104,8 +104,8 @@ describe('runRotationStep', () => {
 
     it('reads the stages once for testSecret and finishSecret: the checks\' DescribeSecret serves the step', async () => {
       const token = randomUUID();
-      await runRotationStep(event('createSecret', token), { client: sm, adapter: db.adapter(), selfHosted: true });
-      const handler = createRotationHandler({ client: sm, adapter: db.adapter() });
+      await runRotationStep(event('createSecret', token), { secretsManager: sm, adapter: db.adapter(), selfHosted: true });
+      const handler = createRotationHandler({ secretsManager: sm, adapter: db.adapter() });
       await handler(event('setSecret', token));
       const describes: number[] = [];
 
@@ -121,8 +121,8 @@ describe('runRotationStep', () => {
   });
 
   it('checks a handler\'s options when it is made, and each event when it arrives', async () => {
-    expect(() => createRotationHandler({ client: sm, strategy: 'nope' as never })).toThrow(InvalidOptionError);
-    const handler = createRotationHandler({ client: sm, adapter: db.adapter() });
+    expect(() => createRotationHandler({ secretsManager: sm, strategy: 'nope' as never })).toThrow(InvalidOptionError);
+    const handler = createRotationHandler({ secretsManager: sm, adapter: db.adapter() });
 
     await expect(handler(event('rotateEverything', randomUUID()))).rejects.toMatchObject({ option: 'event.Step' });
     await expect(handler(event('setSecret', 'x'))).rejects.toMatchObject({ option: 'event.ClientRequestToken' });

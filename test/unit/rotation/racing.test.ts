@@ -49,7 +49,7 @@ describe('racing rotations of one secret', () => {
 
   it('two rotations started at once: exactly one completes, the other stops with RotationInProgressError (30 interleavings)', async () => {
     for (let trial = 0; trial < 30; trial++) {
-      const start = () => rotateSecret({ secretId: ID, client: jittery(sm), adapter: db.adapter(), resumeAfterMs: 60_000 });
+      const start = () => rotateSecret({ secretId: ID, secretsManager: jittery(sm), adapter: db.adapter(), resumeAfterMs: 60_000 });
 
       const outcomes = await Promise.allSettled([start(), start()]);
 
@@ -66,7 +66,7 @@ describe('racing rotations of one secret', () => {
   it('a run whose AWSPENDING is taken by a racing put right after its own stops before touching the database', async () => {
     const client = stealAfterPut(sm);
 
-    const err = await rotateSecret({ secretId: ID, client, adapter: db.adapter() }).catch((e: unknown) => e);
+    const err = await rotateSecret({ secretId: ID, secretsManager: client, adapter: db.adapter() }).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(RotationInProgressError);
     expect((err as RotationInProgressError).pendingVersionId).toBe(client.thiefToken);
@@ -79,7 +79,7 @@ describe('racing rotations of one secret', () => {
       await sm.send(new PutSecretValueCommand({ SecretId: ID, ClientRequestToken: randomUUID(), SecretString: secretJson({ password: 'Thief-Pw-123' }), VersionStages: ['AWSPENDING'] }));
     };
 
-    const err = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() }).catch((e: unknown) => e);
+    const err = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() }).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(RotationInProgressError);
     expect(db.changes).toEqual(['app', 'app']);
@@ -88,7 +88,7 @@ describe('racing rotations of one secret', () => {
 
   it('runs that share one token converge on one new version (scheduler replicas)', async () => {
     const token = randomUUID();
-    const start = () => rotateSecret({ secretId: ID, client: jittery(sm), adapter: db.adapter(), clientRequestToken: token });
+    const start = () => rotateSecret({ secretId: ID, secretsManager: jittery(sm), adapter: db.adapter(), clientRequestToken: token });
 
     const [a, b] = await Promise.all([start(), start()]);
 
@@ -116,7 +116,7 @@ describe('racing rotations of one secret', () => {
       },
     };
 
-    const result = await rotateSecret({ secretId: ID, client: sm, adapter: racing });
+    const result = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: racing });
 
     expect(result.steps[1]).toMatchObject({ step: 'setSecret', outcome: 'skipped' });
     expect(db.accepts('app', (await valueAt(sm, ID, 'AWSCURRENT')).password)).toBe(true);
@@ -127,10 +127,10 @@ describe('racing rotations of one secret', () => {
     // The second run starts while the first is in setSecret, and runs to its end there.
     db.beforeLogin = async () => {
       db.beforeLogin = undefined;
-      joined = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
+      joined = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() });
     };
 
-    const result = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
+    const result = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() });
 
     expect(joined?.clientRequestToken).toBe(result.clientRequestToken);
     expect(joined?.resumed).toBe(true);
@@ -140,7 +140,7 @@ describe('racing rotations of one secret', () => {
 
   it('refuses to resume a pending version whose label was removed before createSecret, without asking for a password or writing', async () => {
     db.up = false;
-    const cut = (await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
+    const cut = (await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
     db.up = true;
     const pendingId = cut.clientRequestToken as string;
     let describes = 0;
@@ -156,7 +156,7 @@ describe('racing rotations of one secret', () => {
     const randomBefore = sm.callCount('GetRandomPassword');
     const putsBefore = sm.callCount('PutSecretValue');
 
-    const err = (await rotateSecret({ secretId: ID, client: startOverInBetween, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
+    const err = (await rotateSecret({ secretId: ID, secretsManager: startOverInBetween, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
 
     expect(err).toBeInstanceOf(RotationError);
     expect(err.step).toBe('createSecret');

@@ -24,7 +24,7 @@ describe('rotateSecret, alternating users', () => {
     await secretIn(sm, ID, secretJson({ masterarn: masterArn }));
   });
 
-  const rotate = () => rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), strategy: 'alternating-users' });
+  const rotate = () => rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter(), strategy: 'alternating-users' });
 
   it('creates app_clone with the privileges of app the first time, and app keeps its password', async () => {
     await rotate();
@@ -55,7 +55,7 @@ describe('rotateSecret, alternating users', () => {
 
     await rotateSecret({
       secretId: ID,
-      client: sm,
+      secretsManager: sm,
       adapter: db.adapter(),
       strategy: 'alternating-users',
       onStep: () => seen.push(db.accepts('app', 'Initial-Pw-1')),
@@ -89,7 +89,7 @@ describe('rotateSecret, alternating users', () => {
 
   it('refuses to resume a single-user AWSPENDING as alternating users (the username would be wrong)', async () => {
     db.up = false;
-    await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() }).catch(() => undefined);
+    await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() }).catch(() => undefined);
     db.up = true;
 
     const err = (await rotate().catch((e: unknown) => e)) as RotationError;
@@ -150,7 +150,7 @@ describe('rotateSecret, alternating users', () => {
         },
       };
 
-      const err = (await rotateSecret({ secretId: ID, client: sm, adapter: blind, strategy: 'alternating-users' }).catch((e: unknown) => e)) as RotationError;
+      const err = (await rotateSecret({ secretId: ID, secretsManager: sm, adapter: blind, strategy: 'alternating-users' }).catch((e: unknown) => e)) as RotationError;
 
       expect(err).toBeInstanceOf(RotationError);
       expect(err.message).toContain('cannot tell administrators or clones apart');

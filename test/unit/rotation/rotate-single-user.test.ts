@@ -24,7 +24,7 @@ describe('rotateSecret, single user', () => {
   });
 
   it('moves AWSCURRENT to a new password the database accepts and keeps the old version as AWSPREVIOUS', async () => {
-    const result = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
+    const result = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() });
 
     const current = await valueAt(sm, ID, 'AWSCURRENT');
     expect(result.newVersionId).toBe(await holderOf(sm, ID, 'AWSCURRENT'));
@@ -43,7 +43,7 @@ describe('rotateSecret, single user', () => {
   });
 
   it('keeps every other field of the secret in the new version', async () => {
-    await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
+    await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() });
 
     const { password, ...rest } = await valueAt(sm, ID, 'AWSCURRENT');
     expect(rest).toEqual({ engine: 'postgres', host: 'db.internal', port: 5432, username: 'app', dbname: 'app' });
@@ -53,23 +53,23 @@ describe('rotateSecret, single user', () => {
   it('calls onStep as each step finishes, in order', async () => {
     const seen: StepReport[] = [];
 
-    await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), onStep: (s) => seen.push(s) });
+    await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter(), onStep: (s) => seen.push(s) });
 
     expect(seen.map((s) => s.step)).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
   });
 
   it('is not stopped by an onStep callback that throws', async () => {
-    const result = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), onStep: () => { throw new Error('listener bug'); } });
+    const result = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter(), onStep: () => { throw new Error('listener bug'); } });
 
     expect(result.steps).toHaveLength(4);
   });
 
   it('logs in with AWSPREVIOUS when the database no longer accepts AWSCURRENT', async () => {
-    await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
+    await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() });
     const previous = await valueAt(sm, ID, 'AWSPREVIOUS');
     db.users.get('app')!.password = previous.password; // someone restored the old password
 
-    const result = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
+    const result = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() });
 
     expect(result.steps[1]!.detail).toContain('AWSPREVIOUS');
     expect(db.accepts('app', (await valueAt(sm, ID, 'AWSCURRENT')).password)).toBe(true);
@@ -78,7 +78,7 @@ describe('rotateSecret, single user', () => {
   it('fails setSecret without changing anything when the database accepts none of the versions', async () => {
     db.users.get('app')!.password = 'changed-by-hand';
 
-    const err = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() }).catch((e: unknown) => e);
+    const err = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() }).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(RotationError);
     expect((err as RotationError).step).toBe('setSecret');
@@ -88,7 +88,7 @@ describe('rotateSecret, single user', () => {
   it('keeps AWSPENDING when the database is down in setSecret, and the next run resumes and completes it', async () => {
     db.up = false;
 
-    const err = (await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
+    const err = (await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
 
     expect(err).toBeInstanceOf(RotationError);
     expect(err.step).toBe('setSecret');
@@ -98,7 +98,7 @@ describe('rotateSecret, single user', () => {
     expect(pending).toBe(err.clientRequestToken);
     db.up = true;
 
-    const result = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
+    const result = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() });
 
     expect(result.clientRequestToken).toBe(pending);
     expect(result.resumed).toBe(true);
@@ -110,7 +110,7 @@ describe('rotateSecret, single user', () => {
     const controller = new AbortController();
     const err = (await rotateSecret({
       secretId: ID,
-      client: sm,
+      secretsManager: sm,
       adapter: db.adapter(),
       signal: controller.signal,
       onStep: (s) => s.step === 'setSecret' && controller.abort(),
@@ -118,7 +118,7 @@ describe('rotateSecret, single user', () => {
 
     expect(err).toBeInstanceOf(RotationError);
     expect(err.step).toBe('testSecret');
-    const resumed = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
+    const resumed = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() });
     expect(resumed.clientRequestToken).toBe(err.clientRequestToken);
     expect(resumed.steps.map((s) => s.outcome)).toEqual(['skipped', 'skipped', 'done', 'done']);
   });
@@ -133,12 +133,12 @@ describe('rotateSecret, single user', () => {
         return out;
       },
     };
-    const first = await rotateSecret({ secretId: ID, client: losesAnswerToFinish, adapter: db.adapter() });
+    const first = await rotateSecret({ secretId: ID, secretsManager: losesAnswerToFinish, adapter: db.adapter() });
     expect(first.steps[3]).toMatchObject({ step: 'finishSecret', outcome: 'done' });
     expect([...(await stagesOf(sm, ID))[first.clientRequestToken]!].sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
     const before = writes(sm);
 
-    const resumed = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), clientRequestToken: first.clientRequestToken });
+    const resumed = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter(), clientRequestToken: first.clientRequestToken });
 
     expect(resumed.steps.map((s) => s.outcome)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
     expect(writes(sm)).toBe(before);
@@ -147,10 +147,10 @@ describe('rotateSecret, single user', () => {
   });
 
   it('does nothing when the given token is already AWSCURRENT, as for a replica that came second', async () => {
-    const first = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
+    const first = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() });
     const before = writes(sm);
 
-    const again = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), clientRequestToken: first.clientRequestToken });
+    const again = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter(), clientRequestToken: first.clientRequestToken });
 
     expect(again.steps.every((s) => s.outcome === 'skipped')).toBe(true);
     expect(again.oldVersionId).toBe(initialVersion);
@@ -158,10 +158,10 @@ describe('rotateSecret, single user', () => {
   });
 
   it('refuses a token that names an earlier, finished version without writing anything', async () => {
-    await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() });
+    await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() });
     const before = writes(sm);
 
-    const err = (await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), clientRequestToken: initialVersion }).catch((e: unknown) => e)) as RotationError;
+    const err = (await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter(), clientRequestToken: initialVersion }).catch((e: unknown) => e)) as RotationError;
 
     expect(err).toBeInstanceOf(RotationError);
     expect(err.step).toBe('createSecret');
@@ -171,11 +171,11 @@ describe('rotateSecret, single user', () => {
 
   it('stops with RotationInProgressError before writing when another token holds AWSPENDING', async () => {
     db.up = false;
-    const first = (await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
+    const first = (await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
     db.up = true;
     const before = writes(sm);
 
-    const err = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), clientRequestToken: randomUUID() }).catch((e: unknown) => e);
+    const err = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter(), clientRequestToken: randomUUID() }).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(RotationInProgressError);
     expect((err as RotationInProgressError).pendingVersionId).toBe(first.clientRequestToken);
@@ -186,12 +186,12 @@ describe('rotateSecret, single user', () => {
     let now = Date.now();
     const clock = { now: () => now };
     db.up = false;
-    const first = (await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
+    const first = (await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
     db.up = true;
 
-    const young = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), resumeAfterMs: 60_000, clock }).catch((e: unknown) => e);
+    const young = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter(), resumeAfterMs: 60_000, clock }).catch((e: unknown) => e);
     now += 61_000;
-    const old = await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), resumeAfterMs: 60_000, clock });
+    const old = await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter(), resumeAfterMs: 60_000, clock });
 
     expect(young).toBeInstanceOf(RotationInProgressError);
     expect(old.clientRequestToken).toBe(first.clientRequestToken);
@@ -200,7 +200,7 @@ describe('rotateSecret, single user', () => {
   it('refuses a password policy the engine would reject before writing anything', async () => {
     const err = await rotateSecret({
       secretId: ID,
-      client: sm,
+      secretsManager: sm,
       adapter: db.adapter(),
       passwordPolicy: { length: 4 },
     }).catch((e: unknown) => e);
@@ -213,10 +213,10 @@ describe('rotateSecret, single user', () => {
   it('checks its options up front, naming the field', async () => {
     const before = sm.calls.length;
 
-    await expect(rotateSecret({ secretId: '', client: sm })).rejects.toMatchObject({ option: 'secretId' });
-    await expect(rotateSecret({ secretId: ID, client: sm, strategy: 'both' as never })).rejects.toMatchObject({ option: 'strategy' });
-    await expect(rotateSecret({ secretId: ID, client: sm, clientRequestToken: 'short' })).rejects.toMatchObject({ option: 'clientRequestToken' });
-    await expect(rotateSecret({ secretId: ID, client: sm, resumeAfterMs: -1 })).rejects.toMatchObject({ option: 'resumeAfterMs' });
+    await expect(rotateSecret({ secretId: '', secretsManager: sm })).rejects.toMatchObject({ option: 'secretId' });
+    await expect(rotateSecret({ secretId: ID, secretsManager: sm, strategy: 'both' as never })).rejects.toMatchObject({ option: 'strategy' });
+    await expect(rotateSecret({ secretId: ID, secretsManager: sm, clientRequestToken: 'short' })).rejects.toMatchObject({ option: 'clientRequestToken' });
+    await expect(rotateSecret({ secretId: ID, secretsManager: sm, resumeAfterMs: -1 })).rejects.toMatchObject({ option: 'resumeAfterMs' });
     expect(sm.calls).toHaveLength(before);
   });
 
@@ -229,7 +229,7 @@ describe('rotateSecret, single user', () => {
       VersionStages: ['AWSPENDING'],
     }));
 
-    const err = (await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
+    const err = (await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter() }).catch((e: unknown) => e)) as RotationError;
 
     expect(err).toBeInstanceOf(RotationError);
     expect(err.step).toBe('setSecret');
@@ -248,7 +248,7 @@ describe('rotateSecret, single user', () => {
       },
     };
 
-    const err = (await rotateSecret({ secretId: ID, client: sm, adapter: leaky, onStep: (s) => reports.push(s) }).catch((e: unknown) => e)) as RotationError;
+    const err = (await rotateSecret({ secretId: ID, secretsManager: sm, adapter: leaky, onStep: (s) => reports.push(s) }).catch((e: unknown) => e)) as RotationError;
 
     const pending = await valueAt(sm, ID, 'AWSPENDING');
     const everything = `${err.message}\n${inspect(err, { depth: 10 })}\n${JSON.stringify(reports)}`;
@@ -262,7 +262,7 @@ describe('rotateSecret, single user', () => {
     const reports: StepReport[] = [];
     db.up = false;
 
-    await rotateSecret({ secretId: ID, client: sm, adapter: db.adapter(), onStep: (s) => reports.push(s) }).catch(() => undefined);
+    await rotateSecret({ secretId: ID, secretsManager: sm, adapter: db.adapter(), onStep: (s) => reports.push(s) }).catch(() => undefined);
 
     expect(reports.map((s) => [s.step, s.outcome])).toEqual([['createSecret', 'done'], ['setSecret', 'failed']]);
     expect(await stagesOf(sm, ID)).toHaveProperty(initialVersion, ['AWSCURRENT']);

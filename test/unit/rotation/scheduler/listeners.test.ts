@@ -33,10 +33,10 @@ describe('RotationScheduler with many secrets', () => {
     };
     const scheduler = new RotationScheduler({
       secrets: Array.from({ length: SECRETS }, (_, i) => ({ secretId: `app/db-${i}`, schedule: 'rate(1 days)' })),
-      client: sm,
+      secretsManager: sm,
       rotate: failing,
       random: () => 0,
-      retry: { baseMs: 1_000, factor: 1, maxMs: 1_000 },
+      backoff: { baseMs: 1_000, factor: 1, maxMs: 1_000 },
     });
 
     vi.setSystemTime(T0 + DAY);

@@ -10,7 +10,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 function withField(path: string, value: unknown): RotationSchedulerOptions {
   const options: Record<string, any> = {
     secrets: [{ secretId: ID, schedule: 'rate(30 days)' }, { secretId: `${ID}-2`, schedule: 'rate(30 days)' }],
-    client: new InMemorySecretsManager(),
+    secretsManager: new InMemorySecretsManager(),
     rotate: async () => undefined,
   };
   const keys = path.split('.');
@@ -53,12 +53,12 @@ const BAD: Array<[string, unknown, string]> = [
   ['inProgressGraceMs', '900000', 'inProgressGraceMs'],
   ['retry', 'fast', 'retry'],
   ['retry', null, 'retry'],
-  ['retry.baseMs', -1, 'retry.baseMs'],
-  ['retry.baseMs', MAX_TIMER_MS + 1, 'retry.baseMs'],
-  ['retry.maxMs', MAX_TIMER_MS + 1, 'retry.maxMs'],
-  ['retry.maxMs', Number.POSITIVE_INFINITY, 'retry.maxMs'],
-  ['retry.factor', Number.NaN, 'retry.factor'],
-  ['retry.maxDelayMs', 1_000, 'retry.maxDelayMs'],
+  ['backoff.baseMs', -1, 'backoff.baseMs'],
+  ['backoff.baseMs', MAX_TIMER_MS + 1, 'backoff.baseMs'],
+  ['backoff.maxMs', MAX_TIMER_MS + 1, 'backoff.maxMs'],
+  ['backoff.maxMs', Number.POSITIVE_INFINITY, 'backoff.maxMs'],
+  ['backoff.factor', Number.NaN, 'backoff.factor'],
+  ['backoff.maxDelayMs', 1_000, 'backoff.maxDelayMs'],
   ['rotate', 'x', 'rotate'],
   ['rotate', {}, 'rotate'],
   // A clock without now() used to surface as an unhandled rejection at the first check.
@@ -68,9 +68,9 @@ const BAD: Array<[string, unknown, string]> = [
   ['clock', () => Date.now(), 'clock'],
   ['random', 0.5, 'random'],
   ['onEvent', 'console.log', 'onEvent'],
-  ['client', {}, 'client'],
-  ['client', null, 'client'],
-  ['clientConfig', { region: 'us-east-1' }, 'clientConfig'], // together with client
+  ['secretsManager', {}, 'secretsManager'],
+  ['secretsManager', null, 'secretsManager'],
+  ['secretsManagerConfig', { region: 'us-east-1' }, 'secretsManagerConfig'], // together with secretsManager
   ['secrets', 'Applications/MyApp/Redshift', 'secrets'],
   ['secrets', [], 'secrets'],
   ['secrets[1]', null, 'secrets[1]'],
@@ -127,7 +127,7 @@ describe('RotationScheduler options', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     const sm = new InMemorySecretsManager();
     await sm.send({ name: 'CreateSecret', input: { Name: ID, SecretString: 'v0' } });
-    const scheduler = new RotationScheduler({ ...withField('checkIntervalMs', MAX_TIMER_MS), client: sm, secrets: [{ secretId: ID, schedule: 'rate(30 days)' }] });
+    const scheduler = new RotationScheduler({ ...withField('checkIntervalMs', MAX_TIMER_MS), secretsManager: sm, secrets: [{ secretId: ID, schedule: 'rate(30 days)' }] } as RotationSchedulerOptions);
 
     scheduler.start();
     await vi.advanceTimersByTimeAsync(1_000);

@@ -44,7 +44,7 @@ describe('RotationScheduler reading a secret listed over several pages', () => {
     const sm = await rotatedOnce();
     vi.setSystemTime(T0 + DAY + 60_000);
     const engine = fakeEngine(sm);
-    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)' }], client: sm, rotate: engine.rotate, random: () => 0 });
+    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)' }], secretsManager: sm, rotate: engine.rotate, random: () => 0 });
 
     const [plan] = await scheduler.plan();
     await scheduler.tick();
@@ -60,7 +60,7 @@ describe('RotationScheduler reading a secret listed over several pages', () => {
   it('follows NextToken to find an AWSPENDING on a later page', async () => {
     const sm = await rotatedOnce();
     await sm.send({ name: 'PutSecretValue', input: { SecretId: ID, ClientRequestToken: 'manual-run-token', SecretString: 'v2', VersionStages: ['AWSPENDING'] } });
-    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)' }], client: sm, rotate: fakeEngine(sm).rotate, random: () => 0 });
+    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)' }], secretsManager: sm, rotate: fakeEngine(sm).rotate, random: () => 0 });
 
     const [plan] = await scheduler.plan();
 
@@ -77,7 +77,7 @@ describe('RotationScheduler reading a secret listed over several pages', () => {
         return { ...out, NextToken: 'again' };
       },
     };
-    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)' }], client: looping, rotate: fakeEngine(sm).rotate });
+    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)' }], secretsManager: looping, rotate: fakeEngine(sm).rotate });
 
     const err = await scheduler.plan().catch((e: unknown) => e);
 

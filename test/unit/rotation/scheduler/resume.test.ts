@@ -13,7 +13,7 @@ const ID = 'Applications/MyApp/Redshift';
 function sameConfig(sm: InMemorySecretsManager, rotate: RotateFunction, events: SchedulerEvent[]): RotationSchedulerOptions {
   return {
     secrets: [{ secretId: ID, schedule: 'rate(1 days)', window: '2h' }],
-    client: sm,
+    secretsManager: sm,
     rotate,
     random: () => 0,
     onEvent: (event) => events.push(event),

@@ -26,10 +26,10 @@ async function setup(options: SetupOptions = {}) {
   const events: SchedulerEvent[] = [];
   const scheduler = new RotationScheduler({
     secrets: [{ secretId: ID, schedule: options.schedule ?? 'rate(1 days)', window: options.window ?? '2h' }],
-    client: sm,
+    secretsManager: sm,
     rotate: options.rotate ?? options.wrap?.(engine) ?? engine.rotate,
     random: options.random ?? (() => 0),
-    retry: { baseMs: 1_000, factor: 2, maxMs: 60_000 },
+    backoff: { baseMs: 1_000, factor: 2, maxMs: 60_000 },
     onEvent: (event) => events.push(event),
   });
   return { sm, scheduler, engine, events };
@@ -112,7 +112,7 @@ describe('RotationScheduler', () => {
     const sm = new InMemorySecretsManager({ clock: { now: () => Date.now() } });
     await sm.send({ name: 'CreateSecret', input: { Name: ID, SecretString: 'v0' } });
     await sm.send({ name: 'RotateSecret', input: { SecretId: ID, RotationRules: { AutomaticallyAfterDays: 30, Duration: '3h' } } });
-    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID }], client: sm, rotate: fakeEngine(sm).rotate, random: () => 0 });
+    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID }], secretsManager: sm, rotate: fakeEngine(sm).rotate, random: () => 0 });
     const [plan] = await scheduler.plan();
     expect(plan!.schedule).toBe('rate(30 days)');
     expect(plan!.dueAt.getTime()).toBe(T0 + 30 * DAY);
@@ -123,7 +123,7 @@ describe('RotationScheduler', () => {
     const sm = new InMemorySecretsManager({ clock: { now: () => Date.now() } });
     await sm.send({ name: 'CreateSecret', input: { Name: ID, SecretString: 'v0' } });
     await sm.send({ name: 'RotateSecret', input: { SecretId: ID, RotationRules: { AutomaticallyAfterDays: 30, Duration: '3h' } } });
-    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID, window: '6h' }], client: sm, rotate: fakeEngine(sm).rotate, random: () => 0 });
+    const scheduler = new RotationScheduler({ secrets: [{ secretId: ID, window: '6h' }], secretsManager: sm, rotate: fakeEngine(sm).rotate, random: () => 0 });
     const [plan] = await scheduler.plan();
     expect(plan!.windowEndsAt.getTime()).toBe(T0 + 30 * DAY + 6 * HOUR);
   });
@@ -253,7 +253,7 @@ describe('RotationScheduler', () => {
     const scheduler = new RotationScheduler({
       secrets: [{ secretId: ID, schedule: 'rate(1 days)', rotation: { tlsCAFile: '/etc/ssl/global-bundle.pem' } }],
       rotation: { tlsCAFile: '/etc/ssl/other.pem', connectTimeoutMs: 2_000 },
-      client: sm,
+      secretsManager: sm,
       random: () => 0,
       rotate: async (request) => {
         seen.push({ tlsCAFile: request.tlsCAFile, connectTimeoutMs: request.connectTimeoutMs });
@@ -268,9 +268,9 @@ describe('RotationScheduler', () => {
 
   it('rejects bad options naming the field', () => {
     const sm = new InMemorySecretsManager();
-    expect(() => new RotationScheduler({ secrets: [], client: sm })).toThrow(/"secrets"/);
-    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(2 hours)' }], client: sm })).toThrow(/"secrets\[0\]\.schedule"/);
-    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)', window: '90m' }], client: sm })).toThrow(/"secrets\[0\]\.window"/);
-    expect(() => new RotationScheduler({ secrets: [{ secretId: '' }], client: sm })).toThrow(/secrets\[0\]\.secretId/);
+    expect(() => new RotationScheduler({ secrets: [], secretsManager: sm })).toThrow(/"secrets"/);
+    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(2 hours)' }], secretsManager: sm })).toThrow(/"secrets\[0\]\.schedule"/);
+    expect(() => new RotationScheduler({ secrets: [{ secretId: ID, schedule: 'rate(1 days)', window: '90m' }], secretsManager: sm })).toThrow(/"secrets\[0\]\.window"/);
+    expect(() => new RotationScheduler({ secrets: [{ secretId: '' }], secretsManager: sm })).toThrow(/secrets\[0\]\.secretId/);
   });
 });
