@@ -20,6 +20,16 @@ type Method = (...args: unknown[]) => unknown;
 /** Consuming calls that may fetch a batch; they are retried while no document has reached the app. */
 const FETCHING = new Set<PropertyKey>(['next', 'tryNext', 'hasNext', 'toArray', 'explain', 'count']);
 
+/** Builder calls recorded on a cursor (`sort`, `limit`, `map`, ...), in order. */
+type BuilderCalls = Array<[PropertyKey, unknown[]]>;
+
+/** A new driver cursor on `generation` with `builders` replayed on it. */
+function replay<C extends CursorLike>(create: (generation: Generation) => C, builders: BuilderCalls, generation: Generation): C {
+  let built = create(generation);
+  for (const [prop, args] of builders) built = ((built as unknown as Record<PropertyKey, Method>)[prop]!(...args) as C) ?? built;
+  return built;
+}
+
 /**
  * A driver cursor that survives a credential switch before its first batch. Builder calls
  * (`sort`, `limit`, `project`, `map`, ...) go to the driver cursor and are recorded; when the
@@ -31,124 +41,150 @@ const FETCHING = new Set<PropertyKey>(['next', 'tryNext', 'hasNext', 'toArray', 
  * once a document was delivered, as running the query again would deliver documents twice.
  */
 export function retryingCursor<C extends CursorLike>(core: ClientCore, generation: Generation, create: (generation: Generation) => C, first: C): C {
-  const builders: Array<[PropertyKey, unknown[]]> = [];
-  let cursor = first;
-  let on = generation;
-  let delivered = 0;
-  let release: (() => void) | undefined;
-  let proxy: C;
+  return new RetryingCursor(core, generation, create, first).proxy;
+}
 
-  const build = (target: Generation): C => {
-    let built = create(target);
-    for (const [prop, args] of builders) built = ((built as unknown as Record<PropertyKey, Method>)[prop]!(...args) as C) ?? built;
-    return built;
-  };
-  const unhold = (): void => {
-    release?.();
-    release = undefined;
-  };
+/** The state of one retrying cursor, one method per job; `proxy` is what the app holds. */
+class RetryingCursor<C extends CursorLike> {
+  readonly #builders: BuilderCalls = [];
+  #cursor: C;
+  /** The MongoClient generation the current driver cursor runs on. */
+  #on: Generation;
+  /** Documents handed to the app: after the first, nothing is run again. */
+  #delivered = 0;
+  /** Lets the generation close once this cursor is done (held while it reads). */
+  #release: (() => void) | undefined;
+  readonly proxy: C;
+
+  constructor(
+    readonly core: ClientCore,
+    generation: Generation,
+    readonly create: (generation: Generation) => C,
+    first: C,
+  ) {
+    this.#cursor = first;
+    this.#on = generation;
+    this.proxy = this.#makeProxy(first);
+  }
+
+  #unhold(): void {
+    this.#release?.();
+    this.#release = undefined;
+  }
+
   /** Moves the not-yet-started query to the live MongoClient. */
-  const rebuild = (): void => {
-    unhold();
-    cursor.close().catch(() => undefined);
-    const live = core.acquire();
+  #rebuild(): void {
+    this.#unhold();
+    this.#cursor.close().catch(() => undefined);
+    const live = this.core.acquire();
     try {
-      cursor = build(live);
-      on = live;
+      this.#cursor = replay(this.create, this.#builders, live);
+      this.#on = live;
     } finally {
       live.release();
     }
-  };
-  const start = (): void => {
-    if (release !== undefined) return;
-    // Never begin reading on a replaced client: it may close before the cursor is done.
-    if (on.retired || on.closed) rebuild();
-    release = on.holdForCursor();
-    cursor.once?.('close', release);
-  };
-  const fetch = async (prop: PropertyKey, args: unknown[]): Promise<unknown> => {
-    const startedAt = core.monotonicMs();
+  }
+
+  /** Holds the generation for this cursor's reads; never begins reading on a replaced client, which may close first. */
+  #start(): void {
+    if (this.#release !== undefined) return;
+    if (this.#on.retired || this.#on.closed) this.#rebuild();
+    this.#release = this.#on.holdForCursor();
+    this.#cursor.once?.('close', this.#release);
+  }
+
+  /** A consuming call, run again on the live client while the cursor's first batch never reached the server. */
+  async fetch(prop: PropertyKey, args: unknown[]): Promise<unknown> {
+    const startedAt = this.core.monotonicMs();
     for (let attempt = 1; ; attempt++) {
-      start();
+      this.#start();
       try {
-        const result = await ((cursor as unknown as Record<PropertyKey, Method>)[prop]!(...args) as Promise<unknown>);
-        if ((prop === 'next' || prop === 'tryNext') && result !== null) delivered++;
+        const result = await ((this.#cursor as unknown as Record<PropertyKey, Method>)[prop]!(...args) as Promise<unknown>);
+        if ((prop === 'next' || prop === 'tryNext') && result !== null) this.#delivered++;
         return result;
       } catch (err) {
-        if (delivered > 0 || cursor.id !== undefined) throw err;
-        await core.recoverFrom(err, on, attempt, startedAt);
-        rebuild();
+        if (this.#delivered > 0 || this.#cursor.id !== undefined) throw err;
+        await this.core.recoverFrom(err, this.#on, attempt, startedAt);
+        this.#rebuild();
       }
     }
-  };
-  async function* iterate(): AsyncGenerator<unknown, void, undefined> {
+  }
+
+  async *iterate(): AsyncGenerator<unknown, void, undefined> {
     try {
       for (;;) {
-        const doc = await fetch('next', []);
+        const doc = await this.fetch('next', []);
         if (doc === null) return;
         yield doc;
       }
     } finally {
-      await close();
+      await this.close();
     }
   }
-  const close = async (): Promise<void> => {
-    unhold();
-    await cursor.close();
-  };
-  const special: Partial<Record<PropertyKey, Method>> = {
-    [Symbol.asyncIterator]: iterate,
-    close,
-    stream: () => Readable.from(iterate(), { objectMode: true }),
-    forEach: async (iterator: unknown) => {
-      for await (const doc of iterate()) if ((await (iterator as Method)(doc)) === false) break;
-    },
-    rewind: () => {
-      unhold();
-      cursor.rewind();
-      delivered = 0;
-    },
-    clone: () => retryingCursorFrom(core, create, builders),
-    readBufferedDocuments: (...args: unknown[]) => {
-      const docs = (cursor as unknown as Record<PropertyKey, Method>)['readBufferedDocuments']!(...args) as unknown[];
-      delivered += docs.length;
-      return docs;
-    },
-  };
 
-  const target = Object.create(Object.getPrototypeOf(first) as object) as object;
-  Object.defineProperty(target, inspect.custom, { value: () => `${(first as object).constructor.name} [credstage retrying cursor]` });
-  proxy = new Proxy(target, {
-    get(_target, prop) {
-      // Own keys only: `constructor`, `__proto__` and the like belong to the driver's cursor, not to this table.
-      const own = Object.hasOwn(special, prop) ? special[prop] : undefined;
-      if (own !== undefined) return own;
-      if (FETCHING.has(prop)) return (...args: unknown[]) => fetch(prop, args);
-      const value: unknown = Reflect.get(cursor, prop, cursor);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const result = (value as Method).apply(cursor, args);
-        if (result !== cursor) return result;
-        builders.push([prop, args]);
-        return proxy;
-      };
-    },
-  }) as C;
-  return proxy;
-}
+  async close(): Promise<void> {
+    this.#unhold();
+    await this.#cursor.close();
+  }
 
-/** A fresh retrying cursor with the same query and builder calls, on the live MongoClient. */
-function retryingCursorFrom<C extends CursorLike>(core: ClientCore, create: (generation: Generation) => C, builders: Array<[PropertyKey, unknown[]]>): C {
-  const recorded = [...builders];
-  const replay = (generation: Generation): C => {
-    let built = create(generation);
-    for (const [prop, args] of recorded) built = ((built as unknown as Record<PropertyKey, Method>)[prop]!(...args) as C) ?? built;
-    return built;
-  };
-  const live = core.acquire();
-  try {
-    return retryingCursor(core, live, replay, replay(live));
-  } finally {
-    live.release();
+  rewind(): void {
+    this.#unhold();
+    this.#cursor.rewind();
+    this.#delivered = 0;
+  }
+
+  readBufferedDocuments(args: unknown[]): unknown[] {
+    const docs = (this.#cursor as unknown as Record<PropertyKey, Method>)['readBufferedDocuments']!(...args) as unknown[];
+    this.#delivered += docs.length;
+    return docs;
+  }
+
+  /** A fresh retrying cursor with the same query and builder calls, on the live MongoClient. */
+  clone(): C {
+    const recorded = [...this.#builders];
+    const rebuilt = (generation: Generation): C => replay(this.create, recorded, generation);
+    const live = this.core.acquire();
+    try {
+      return retryingCursor(this.core, live, rebuilt, rebuilt(live));
+    } finally {
+      live.release();
+    }
+  }
+
+  /** A driver call other than a consuming one: a builder returns the cursor, recorded and answered with the proxy. */
+  #forward(prop: PropertyKey): unknown {
+    const value: unknown = Reflect.get(this.#cursor, prop, this.#cursor);
+    if (typeof value !== 'function') return value;
+    return (...args: unknown[]) => {
+      const result = (value as Method).apply(this.#cursor, args);
+      if (result !== this.#cursor) return result;
+      this.#builders.push([prop, args]);
+      return this.proxy;
+    };
+  }
+
+  #makeProxy(first: C): C {
+    const special: Partial<Record<PropertyKey, Method>> = {
+      [Symbol.asyncIterator]: () => this.iterate(),
+      close: () => this.close(),
+      stream: () => Readable.from(this.iterate(), { objectMode: true }),
+      forEach: async (iterator: unknown) => {
+        for await (const doc of this.iterate()) if ((await (iterator as Method)(doc)) === false) break;
+      },
+      rewind: () => this.rewind(),
+      clone: () => this.clone(),
+      readBufferedDocuments: (...args: unknown[]) => this.readBufferedDocuments(args),
+    };
+    const target = Object.create(Object.getPrototypeOf(first) as object) as object;
+    Object.defineProperty(target, inspect.custom, { value: () => `${(first as object).constructor.name} [credstage retrying cursor]` });
+    return new Proxy(target, {
+      get: (_target, prop) => {
+        // Own keys only: `constructor`, `__proto__` and the like belong to the driver's cursor, not to this table.
+        const own = Object.hasOwn(special, prop) ? special[prop] : undefined;
+        if (own !== undefined) return own;
+        if (FETCHING.has(prop)) return (...args: unknown[]) => this.fetch(prop, args);
+        return this.#forward(prop);
+      },
+    }) as C;
   }
 }
