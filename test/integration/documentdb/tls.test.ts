@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -11,22 +10,11 @@ import { InvalidOptionError } from '../../../src/errors.js';
 import { createDocumentDbSecret } from './helpers.js';
 import { uniqueName } from '../../support/names.js';
 import { motoClient } from '../../support/moto.js';
-
-/** A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated second CA. */
-function makeCertificates(dir: string): { caFile: string; otherCaFile: string; certFile: string; keyFile: string } {
-  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  for (const name of ['ca', 'other-ca']) {
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '1', '-subj', `/CN=credstage test ${name}`);
-  }
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.cnf');
-  return { caFile: join(dir, 'ca.pem'), otherCaFile: join(dir, 'other-ca.pem'), certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key') };
-}
+import { makeCertificates, type TestCertificates } from '../../support/certificates.js';
 
 describe('getDocumentDbClient over TLS (a FerretDB listening with TLS, CA made in the test)', () => {
   let dir: string;
-  let certs: ReturnType<typeof makeCertificates>;
+  let certs: TestCertificates;
   let ferret: RunningFerretDb;
   let sm: SecretsManagerClient;
   const fastFail = { serverSelectionTimeoutMS: 2_000, connectTimeoutMS: 2_000 };
