@@ -46,6 +46,13 @@ afterAll(async () => {
 });
 
 /** A secret for `role` on this file's server; plaintext on purpose (`"ssl": false`): the server has no TLS. */
+/** Puts `value` as a new AWSPENDING version of `secretId` (as a rotation between setSecret and finishSecret leaves it); returns its id. */
+async function putPending(sm: { send(command: PutSecretValueCommand): Promise<unknown> }, secretId: string, value: object): Promise<string> {
+  const pendingId = randomUUID();
+  await sm.send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: pendingId, SecretString: JSON.stringify(value), VersionStages: ['AWSPENDING'] }));
+  return pendingId;
+}
+
 function secretFor(role: string, password: string, extra: Record<string, unknown> = {}) {
   return { engine: 'postgres', host: server.host, port: server.port, username: role, password, dbname: 'postgres', ssl: false, ...extra };
 }
@@ -86,15 +93,7 @@ describe('getRedshiftPool when the server refuses a login for another reason tha
     const { sm, calls } = countingMotoClient();
     const secretId = `test/refusals/${APP}/${randomUUID()}`;
     await createSecret(sm, secretId, secretFor(APP, 'not-the-password'));
-    const pendingId = randomUUID();
-    await sm.send(
-      new PutSecretValueCommand({
-        SecretId: secretId,
-        ClientRequestToken: pendingId,
-        SecretString: JSON.stringify(secretFor(APP, passwords.get(APP)!)),
-        VersionStages: ['AWSPENDING'],
-      }),
-    );
+    const pendingId = await putPending(sm, secretId, secretFor(APP, passwords.get(APP)!));
     calls.length = 0;
     const events: RedshiftEvent[] = [];
     const pool = getRedshiftPool({ secretId, secretsManager: sm, onEvent: (e) => events.push(e) });
@@ -121,15 +120,7 @@ describe('getRedshiftPool and an AWSPENDING no rotation of the secret produced',
     const { sm, calls } = countingMotoClient();
     const secretId = `test/refusals/${APP}/${randomUUID()}`;
     await createSecret(sm, secretId, secretFor(APP, 'not-the-password'));
-    const pendingId = randomUUID();
-    await sm.send(
-      new PutSecretValueCommand({
-        SecretId: secretId,
-        ClientRequestToken: pendingId,
-        SecretString: JSON.stringify(secretFor(APP, passwords.get(APP)!, { dbname: 'template1' })),
-        VersionStages: ['AWSPENDING'],
-      }),
-    );
+    const pendingId = await putPending(sm, secretId, secretFor(APP, passwords.get(APP)!, { dbname: 'template1' }));
     calls.length = 0;
     const events: RedshiftEvent[] = [];
     const recoveryBudgetMs = 2_000;

@@ -56,6 +56,18 @@ function transientError(kind: string): string | Error {
   }
 }
 
+
+/** Reads the secret every 500 ms (fake timers) for the whole stale window, then 1 ms past it; returns what was served. */
+async function readEvery500msThroughMaxStale(cache: { getSecretString(id: string): Promise<string> }): Promise<string[]> {
+  const served: string[] = [];
+  for (let t = 0; t < MAX_STALE_MS; t += 500) {
+    served.push(await cache.getSecretString(ID));
+    await vi.advanceTimersByTimeAsync(500);
+  }
+  await vi.advanceTimersByTimeAsync(1);
+  return served;
+}
+
 describe('SecretCache during transient Secrets Manager failures', () => {
   it.each(['ThrottlingException', 'InternalServiceErrorException', 'timeout', 'network', 'http 503'])(
     'serves the stale value during %s and retries within the backoff schedule until maxStale',
@@ -66,12 +78,7 @@ describe('SecretCache during transient Secrets Manager failures', () => {
       sm.injectFault({ command: 'GetSecretValue', error: transientError(kind) });
       sm.calls.length = 0;
 
-      const served: string[] = [];
-      for (let t = 0; t < MAX_STALE_MS; t += 500) {
-        served.push(await cache.getSecretString(ID));
-        await vi.advanceTimersByTimeAsync(500);
-      }
-      await vi.advanceTimersByTimeAsync(1);
+      const served = await readEvery500msThroughMaxStale(cache);
 
       const bound = attemptsWithin(MAX_STALE_MS, BACKOFF);
       expect(served.every((v) => v === 'v1')).toBe(true);
@@ -229,12 +236,7 @@ describe('SecretCache on permanent Secrets Manager errors', () => {
     sm.injectFault({ command: 'GetSecretValue', error });
     sm.calls.length = 0;
 
-    const served: string[] = [];
-    for (let t = 0; t < MAX_STALE_MS; t += 500) {
-      served.push(await cache.getSecretString(ID));
-      await vi.advanceTimersByTimeAsync(500);
-    }
-    await vi.advanceTimersByTimeAsync(1);
+    const served = await readEvery500msThroughMaxStale(cache);
     const calls = sm.callCount('GetSecretValue');
     const waiting = cache.getSecretString(ID).catch((e: unknown) => e);
     await vi.runAllTimersAsync();
