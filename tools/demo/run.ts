@@ -7,7 +7,7 @@ import { runRotationStep } from '../../src/rotation/lambda.js';
 import { ROTATION_STEPS } from '../../src/rotation/types.js';
 import { InMemorySecretsManager } from '../../src/testing/in-memory-secrets-manager.js';
 import { percentile, runLoad } from './load.js';
-import { renderReport, type SummaryRow } from './report.js';
+import { renderReport, type RotationMark, type SummaryRow } from './report.js';
 import { documentDbTarget, redshiftTarget, type DemoClient, type DemoTarget } from './targets.js';
 import { Timeline } from './timeline.js';
 
@@ -50,30 +50,39 @@ function secretsManager(options: DemoOptions): SecretsManagerLike {
   return new SecretsManagerClient({ endpoint: options.endpoint, region: options.region ?? process.env['AWS_REGION'] ?? 'us-east-1' });
 }
 
+/** What {@link rotateAll} reports, in seconds since the start. */
+interface RotationClock {
+  now: () => number;
+  /** One database's rotation finished: its password changed at `passwordChangedAtS`, AWSCURRENT moved now. */
+  onRotation: (mark: RotationMark) => void;
+  /** Every database's secret has rotated once more. */
+  onRotated: (index: number) => void;
+}
+
 /** Rotates every target's secret `count` times with credstage's engine, the single-user way. */
-async function rotateAll(
-  sm: SecretsManagerLike,
-  targets: DemoTarget[],
-  options: DemoOptions,
-  onRotated: (index: number) => void,
-): Promise<void> {
+async function rotateAll(sm: SecretsManagerLike, targets: DemoTarget[], options: DemoOptions, clock: RotationClock): Promise<void> {
   for (let i = 1; i <= options.rotations && !options.signal?.aborted; i++) {
     await sleep(options.intervalMs, options.signal);
     if (options.signal?.aborted) return;
     await Promise.all(
-      targets.map(async ({ secretId }) => {
+      targets.map(async ({ secretId, database }) => {
         const token = randomUUID();
+        let passwordChangedAtS = 0;
         for (const Step of ROTATION_STEPS) {
           await runRotationStep(
             { SecretId: secretId, ClientRequestToken: token, Step },
             { secretsManager: sm, selfHosted: true, requireRotationEnabled: false },
           );
-          // The password has changed; AWSCURRENT has not moved yet: the window that breaks clients.
-          if (Step === 'setSecret') await sleep(options.pauseMs);
+          if (Step === 'setSecret') {
+            // The password has changed; AWSCURRENT has not moved yet: the window that breaks clients.
+            passwordChangedAtS = clock.now();
+            await sleep(options.pauseMs);
+          }
         }
+        clock.onRotation({ database, passwordChangedAtS, currentMovedAtS: clock.now() });
       }),
     );
-    onRotated(i);
+    clock.onRotated(i);
   }
 }
 
@@ -150,12 +159,12 @@ function startLoads(timelines: readonly Running[], options: DemoOptions, budgetM
  * second of load. Resolves only once no rotation is under way: stopping the servers under one
  * would leave it running against them in the background.
  */
-async function rotateWithin(sm: SecretsManagerLike, targets: DemoTarget[], options: DemoOptions, budgetMs: number, onRotated: () => void): Promise<void> {
+async function rotateWithin(sm: SecretsManagerLike, targets: DemoTarget[], options: DemoOptions, budgetMs: number, clock: RotationClock): Promise<void> {
   // Stops starting rotations (Ctrl-C or the time budget); one under way still finishes its steps.
   const stopRotations = new AbortController();
   const onAbort = (): void => stopRotations.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const rotations = rotateAll(sm, targets, { ...options, signal: stopRotations.signal }, onRotated);
+  const rotations = rotateAll(sm, targets, { ...options, signal: stopRotations.signal }, clock);
   try {
     await Promise.race([rotations, sleep(budgetMs, stopRotations.signal)]);
     await sleep(1_000, options.signal); // a last second of load after the last rotation
@@ -177,15 +186,15 @@ function summaryRows(timelines: readonly Running[]): SummaryRow[] {
 }
 
 /** Writes the self-contained HTML report to `path`. */
-async function writeHtmlReport(path: string, timelines: readonly Running[], rows: SummaryRow[], rotationsAtS: number[], notes: string[], pauseMs: number): Promise<void> {
+async function writeHtmlReport(path: string, timelines: readonly Running[], rows: SummaryRow[], rotations: RotationMark[], notes: string[], pauseMs: number): Promise<void> {
   const html = renderReport({
     title: 'credstage demo: database connections while the password rotates',
     generatedAt: new Date(),
     charts: timelines.map(({ database, timeline }) => ({ database, timeline })),
-    rotationsAtS,
+    rotations,
     rows,
     notes: [
-      `${rotationsAtS.length} single-user rotations by credstage's engine, ${pauseMs} ms between the password change and the AWSCURRENT move.`,
+      `Single-user rotations by credstage's engine, ${pauseMs} ms between the password change and the AWSCURRENT move.`,
       'Every client recycles its connections about once a second, as pools do behind idle timeouts, scaling and failovers.',
       ...notes,
     ],
@@ -219,15 +228,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const start = performance.now();
     const elapsedS = (): number => (performance.now() - start) / 1000;
     const timelines: Running[] = targets.flatMap((t) => t.clients.map((c) => ({ database: t.database, client: c, timeline: new Timeline(c.name, start) })));
-    const rotationsAtS: number[] = [];
-    const progress = (): string => progressLine(elapsedS(), rotationsAtS.length, options.rotations, timelines);
+    let rotated = 0;
+    const marks: RotationMark[] = [];
+    const progress = (): string => progressLine(elapsedS(), rotated, options.rotations, timelines);
     const budgetMs = options.durationMs ?? options.rotations * (options.intervalMs + options.pauseMs + 2_000) + 10_000;
     write(`load: ${timelines.length} clients × ${options.concurrency} workers; ${options.rotations} single-user rotations, one every ${options.intervalMs} ms, ${options.pauseMs} ms between password change and stage move\n`);
     const ticker = setInterval(() => write(options.live ? `\r${progress()}` : `${progress()}\n`), options.live ? 500 : 5_000);
     let rotating = true;
     const loads = startLoads(timelines, options, budgetMs, () => rotating);
     try {
-      await rotateWithin(sm, targets, options, budgetMs, () => rotationsAtS.push(elapsedS()));
+      await rotateWithin(sm, targets, options, budgetMs, {
+        now: elapsedS,
+        onRotation: (mark) => marks.push(mark),
+        onRotated: (index) => (rotated = index),
+      });
     } finally {
       rotating = false;
       await Promise.all(loads);
@@ -238,10 +252,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     write(`\n${summaryTable(rows)}\n`);
     for (const note of notes) write(`note: ${note}\n`);
     if (options.reportPath) {
-      await writeHtmlReport(options.reportPath, timelines, rows, rotationsAtS, notes, options.pauseMs);
+      await writeHtmlReport(options.reportPath, timelines, rows, marks, notes, options.pauseMs);
       write(`report: ${options.reportPath}\n`);
     }
-    return { rows, rotations: rotationsAtS.length, notes };
+    return { rows, rotations: rotated, notes };
   } finally {
     await cleanUp(sm, targets);
   }

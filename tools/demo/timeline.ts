@@ -1,9 +1,11 @@
-/** Per-second counts of one client's operations, for the live line and the HTML report. */
+/** Per-second counts and latencies of one client's operations, for the live line and the HTML report. */
 export class Timeline {
   readonly #startMs: number;
   readonly ok: number[] = [];
   readonly failed: number[] = [];
   readonly latenciesMs: number[] = [];
+  /** Latencies of the operations that ended in each second, for the per-second p50/p99 chart. */
+  readonly latenciesBySecond: number[][] = [];
 
   constructor(
     readonly name: string,
@@ -18,10 +20,12 @@ export class Timeline {
     while (this.ok.length <= second) {
       this.ok.push(0);
       this.failed.push(0);
+      this.latenciesBySecond.push([]);
     }
     if (succeeded) this.ok[second]!++;
     else this.failed[second]!++;
     this.latenciesMs.push(latencyMs);
+    this.latenciesBySecond[second]!.push(latencyMs);
   }
 
   get totalOk(): number {

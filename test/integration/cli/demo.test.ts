@@ -114,11 +114,13 @@ describe('npm run demo (tools/demo/cli.ts)', () => {
     expect(stdout).toMatch(/rotations 3\/3/);
     expect(stdout).not.toMatch(/skipped/);
     const html = await readFile(report, 'utf8');
-    expect(html.match(/<svg /g)).toHaveLength(6);
+    expect(html.match(/<svg /g)).toHaveLength(12); // throughput and latency, for each of 6 clients
     expect(html).toContain('<td>credstage getRedshiftPool</td>');
     expect(html).not.toMatch(/<script|https?:\/\//);
     // Regression: the time axis was labelled at rounded quarters (0s 2s 4s 5s 7s).
     const firstChart = html.slice(html.indexOf('<svg '), html.indexOf('</svg>'));
+    // Each of the 3 rotations: its window from the password change to the AWSCURRENT move.
+    expect(firstChart.match(/fill="#f5a62333"/g)).toHaveLength(3);
     const labelsS = [...firstChart.matchAll(/>(\d+)s<\/text>/g)].map((m) => Number(m[1]));
     expect(labelsS.length).toBeGreaterThanOrEqual(2);
     expect(labelsS).toEqual(labelsS.map((_, i) => i * labelsS[1]!));
