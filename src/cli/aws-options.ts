@@ -5,11 +5,12 @@ import type { Command } from 'commander';
 export interface AwsOptions {
   endpoint?: string;
   region?: string;
+  profile?: string;
   verbose?: boolean;
 }
 
 /**
- * Adds `--endpoint`, `--region` and `--verbose` to a command.
+ * Adds `--endpoint`, `--region`, `--profile` and `--verbose` to a command.
  *
  * @example
  * ```ts
@@ -20,6 +21,7 @@ export function withAwsOptions(command: Command): Command {
   return command
     .option('--endpoint <url>', 'Secrets Manager endpoint (moto, LocalStack); default: AWS')
     .option('--region <region>', 'AWS region; default: from the environment')
+    .option('--profile <name>', 'AWS profile from ~/.aws/config and credentials; default: AWS_PROFILE, else the default chain')
     .option('--verbose', 'on failure, also print the cause');
 }
 
@@ -35,5 +37,6 @@ export function secretsManagerConfigFrom(options: AwsOptions): SecretsManagerCli
   return {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.region ? { region: options.region } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, type CliContext } from './context.js';
+import { doctorCommand } from './doctor.js';
 import { getCommand } from './get.js';
 import { rotateCommand, type RotateCommandDeps } from './rotate.js';
 import { scheduleCommand } from './schedule.js';
@@ -16,6 +17,7 @@ const COMMANDS: ReadonlyArray<(ctx: CliContext, deps: CliDeps) => Command> = [
   (ctx) => getCommand(ctx),
   (ctx, deps) => rotateCommand(ctx, deps),
   (ctx) => scheduleCommand(ctx),
+  (ctx) => doctorCommand(ctx),
 ];
 
 /**

@@ -33,8 +33,9 @@ const client = await getDocumentDbClient({
 });
 
 // Taken once at start-up; it follows the client across credential switches.
+const port = Number(process.env['PORT'] ?? 8080);
 const server = notesService(client.db(process.env['DB_NAME'] ?? 'myapp').collection<Note>('notes'));
-server.listen(Number(process.env['PORT'] ?? 8080));
+server.listen(port, () => console.log(`notes service listening on :${port}`));
 
 function shutdown(): void {
   server.close();

@@ -9,6 +9,9 @@
  *   failed login the driver clears its pool: the app is down until someone edits the file.
  *
  *   node --import tsx examples/documentdb-ec2-app/before/app.ts
+ *
+ * CONFIG_FILE names another config file (default: config.json next to this file); its `"tls": false`
+ * turns TLS off, for a local server without it.
  */
 import { readFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
@@ -21,16 +24,20 @@ interface Config {
   password: string;
   database: string;
   tlsCAFile: string;
+  tls?: boolean;
 }
 
-const config = JSON.parse(readFileSync(new URL('./config.json', import.meta.url), 'utf8')) as Config;
+const configFile = process.env['CONFIG_FILE'] ?? new URL('./config.json', import.meta.url);
+const config = JSON.parse(readFileSync(configFile, 'utf8')) as Config;
+const tls = config.tls === false ? 'tls=false' : `tls=true&tlsCAFile=${config.tlsCAFile}`;
 
 // Get the user name, password, and database connection information from the config file.
 const client = new MongoClient(
   `mongodb://${config.username}:${config.password}@${config.host}:${config.port}/` +
-    `?tls=true&tlsCAFile=${config.tlsCAFile}&retryWrites=false`,
+    `?${tls}&retryWrites=false`,
 );
 await client.connect();
 
+const port = Number(process.env['PORT'] ?? 8080);
 const server = notesService(client.db(config.database).collection<Note>('notes'));
-server.listen(Number(process.env['PORT'] ?? 8080));
+server.listen(port, () => console.log(`notes service listening on :${port}`));
