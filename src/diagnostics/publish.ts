@@ -205,9 +205,9 @@ export function noteRecoveredFrom<const E extends { failedVersionId: string; rec
 /**
  * Runs one rotation step inside the `credstage:rotation:step` tracing channel (start, end,
  * asyncStart, asyncEnd, error). Before the step's promise settles, the context gets `outcome`,
- * `durationMs` (on `clock`) and, for a failure, `errorCode`.
+ * `durationMs` (the report's; on `clock` for a failure) and, for a failure, `errorCode`.
  */
-export function traceRotationStep<T extends { report: { outcome: 'done' | 'skipped' | 'failed' } }>(
+export function traceRotationStep<T extends { report: { outcome: 'done' | 'skipped' | 'failed'; durationMs: number } }>(
   clock: Clock,
   where: Pick<RotationStepMessage, 'secretId' | 'clientRequestToken' | 'step'>,
   run: () => Promise<T>,
@@ -218,7 +218,8 @@ export function traceRotationStep<T extends { report: { outcome: 'done' | 'skipp
   return rotationStepChannel.tracePromise(async () => {
     try {
       const result = await run();
-      Object.assign(context, { outcome: result.report.outcome, durationMs: monotonicMs(clock) - startedAt });
+      // The step's own measurement: the channel and `onStep` report the same duration.
+      Object.assign(context, { outcome: result.report.outcome, durationMs: result.report.durationMs });
       return result;
     } catch (err) {
       Object.assign(context, { outcome: 'failed', durationMs: monotonicMs(clock) - startedAt, errorCode: codeOf(err) });
