@@ -2,7 +2,7 @@
  * A scripted rotation under load for the diagnostics tests: a DocumentDB client (fake MongoDB
  * server) inserts with a few workers while credstage's engine rotates the secret step by step
  * (Lambda-style), with load run inside the window between the password change and the
- * AWSCURRENT move. Everything that happened is counted here independently of the channels:
+ * AWSCURRENT move, and one more client starts inside each window. Everything that happened is counted here independently of the channels:
  * Secrets Manager calls at the fake, events through `onEvent`, steps through `onStep`, and the
  * client's and cache's own stats.
  */
@@ -48,8 +48,9 @@ export interface ScenarioResult {
   events: DocumentDbClientEvent[];
   steps: StepReport[];
   cacheStats: ReturnType<SecretCache['stats']>;
+  /** The DocumentDB clients' stats, summed (the long-lived one and one started inside each window). */
   clientStats: { switchesAfterAuthFailure: number; switchesToNewCurrent: number; openClients: number; generation: number };
-  /** Open MongoClients just before close(), from the client's stats. */
+  /** Open MongoClients just before close(), from the clients' stats. */
   openBeforeClose: number;
   ops: { ok: number; failed: number };
   /** Every password any version of the secret ever held (to look for in what was published). */
@@ -85,13 +86,17 @@ export async function rotationUnderLoad(options: { rotations?: number; workers?:
   const events: DocumentDbClientEvent[] = [];
   const steps: StepReport[] = [];
   const cache = new SecretCache({ secretsManager: client, ttlMs: 60_000, random: () => 0 });
-  const docdb = await getDocumentDbClient({
-    secretId: SECRET_ID,
-    cache,
-    recoveryBudgetMs: 5_000,
-    onEvent: (event) => events.push(event),
-    createMongoClient: (url, mongoOptions) => new FakeMongoClient(server, url, mongoOptions) as unknown as MongoClient,
-  });
+  const open = () =>
+    getDocumentDbClient({
+      secretId: SECRET_ID,
+      cache,
+      recoveryBudgetMs: 5_000,
+      onEvent: (event) => events.push(event),
+      createMongoClient: (url, mongoOptions) => new FakeMongoClient(server, url, mongoOptions) as unknown as MongoClient,
+    });
+  const docdb = await open();
+  /** Clients started inside a window: their first login is rejected (the cache still holds the old AWSCURRENT). */
+  const late: Array<Awaited<ReturnType<typeof open>>> = [];
 
   const ops = { ok: 0, failed: 0 };
   let running = true;
@@ -99,7 +104,7 @@ export async function rotationUnderLoad(options: { rotations?: number; workers?:
   const worker = async (): Promise<void> => {
     while (running) {
       try {
-        await docdb.db('app').collection('items').insertOne({ _id: seq++ });
+        await docdb.db('app').collection<{ _id: number | string }>('items').insertOne({ _id: seq++ });
         ops.ok++;
       } catch {
         ops.failed++;
@@ -118,7 +123,12 @@ export async function rotationUnderLoad(options: { rotations?: number; workers?:
       const token = randomUUID();
       for (const Step of ROTATION_STEPS) {
         // Load inside the window: after setSecret the database wants AWSPENDING, AWSCURRENT is still old.
-        if (Step === 'finishSecret') await progressed(20);
+        if (Step === 'finishSecret') {
+          await progressed(20);
+          const started = await open();
+          late.push(started);
+          await started.db('app').collection<{ _id: number | string }>('items').insertOne({ _id: `late-${r}` });
+        }
         await runRotationStep(
           { SecretId: SECRET_ID, ClientRequestToken: token, Step },
           { secretsManager: client, adapter: db.adapter(), selfHosted: true, onStep: (report) => steps.push(report) },
@@ -131,12 +141,18 @@ export async function rotationUnderLoad(options: { rotations?: number; workers?:
     await Promise.all(load);
   }
   await options.beforeClose?.();
-  const openBeforeClose = docdb.stats().openClients;
-  await docdb.close();
+  const all = [docdb, ...late];
+  const openBeforeClose = all.reduce((n, c) => n + c.stats().openClients, 0);
+  for (const c of all) await c.close();
   await cache.close();
 
+  const clientStats = { switchesAfterAuthFailure: 0, switchesToNewCurrent: 0, openClients: 0, generation: 0 };
+  for (const c of all) {
+    const stats = c.stats();
+    for (const key of Object.keys(clientStats) as Array<keyof typeof clientStats>) clientStats[key] += stats[key];
+  }
   const { passwords, secretStrings } = await everyValue(sm);
-  return { calls, events, steps, cacheStats: cache.stats(), clientStats: docdb.stats(), openBeforeClose, ops, passwords, secretStrings };
+  return { calls, events, steps, cacheStats: cache.stats(), clientStats, openBeforeClose, ops, passwords, secretStrings };
 }
 
 /** Every SecretString and password the secret's versions hold, read from the fake directly. */
