@@ -4,7 +4,7 @@ import { isRetryableError, RotationInProgressError } from '../../errors.js';
 import type { Clock, RandomSource } from '../../internal/clock.js';
 import { retryDelays, type BackoffOptions } from '../../internal/backoff.js';
 import { emitSafely } from '../../internal/emit.js';
-import { observeSecretsManager, publishScheduler } from '../../diagnostics/publish.js';
+import { publishScheduler } from '../../diagnostics/publish.js';
 import { createSecretsManagerClient, type SecretsManagerLike } from '../../secrets-manager/client.js';
 import { resolveSchedulerOptions } from './options.js';
 import { planSecret, readRotationFacts, type SecretPlan } from './plan.js';
@@ -93,7 +93,7 @@ export class RotationScheduler {
     setMaxListeners(Math.max(defaultMaxListeners, this.#tracked.length + 1), this.#abort.signal);
     // Built last: a bad option above must not leave a client behind.
     this.#ownedClient = config.secretsManager ? undefined : createSecretsManagerClient({ maxAttempts: 3, ...config.secretsManagerConfig });
-    this.#client = observeSecretsManager(config.secretsManager ?? this.#ownedClient!);
+    this.#client = config.secretsManager ?? this.#ownedClient!;
   }
 
   /**

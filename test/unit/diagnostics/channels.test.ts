@@ -139,7 +139,9 @@ describe('diagnostics channels', () => {
       stop = listening.stop;
       const sm = new InMemorySecretsManager({ clock: { now: () => Date.now() } });
       await sm.send({ name: 'CreateSecret', input: { Name: 'app/db', SecretString: 'v0' } });
-      const rotate: RotateFunction = async ({ secretId, clientRequestToken }) => {
+      const given: unknown[] = [];
+      const rotate: RotateFunction = async ({ secretId, clientRequestToken, secretsManager }) => {
+        given.push(secretsManager);
         const current = await sm.send({ name: 'GetSecretValue', input: { SecretId: secretId, VersionStage: 'AWSCURRENT' } });
         await sm.send({ name: 'PutSecretValue', input: { SecretId: secretId, ClientRequestToken: clientRequestToken, SecretString: 'v1', VersionStages: ['AWSPENDING'] } });
         await sm.send({ name: 'UpdateSecretVersionStage', input: { SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: clientRequestToken, RemoveFromVersionId: current.VersionId } });
@@ -152,6 +154,8 @@ describe('diagnostics channels', () => {
       await scheduler.stop();
 
       expect(events.map((e) => e.type)).toContain('rotation-succeeded');
+      expect(given).toEqual([sm]); // a custom rotate function gets the client it was given, not a wrapper
+      expect(given[0]).toBe(sm);
       expect(of<SchedulerMessage>(listening.seen, CHANNELS.scheduler)).toEqual(events);
       // The scheduler's own reads (DescribeSecret is skipped: the schedule is configured) are published too.
       expect(of<SecretsManagerCallMessage>(listening.seen, CHANNELS.secretsManagerCall).map((m) => m.api)).toContain('ListSecretVersionIds');
