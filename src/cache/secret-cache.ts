@@ -4,6 +4,7 @@ import { ClosedError, fromSdkError, InvalidRequestError, InvalidSecretFormatErro
 import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js';
 import type { CacheErrorEvent, CacheHitEvent, CacheMissEvent, CacheRefreshEvent, CacheStaleServedEvent } from './events.js';
 import { emitSafely } from '../internal/emit.js';
+import { cacheObserved, publishCache } from '../diagnostics/publish.js';
 import { resolveCacheConfig, type CacheConfig, type SecretCacheOptions } from './options.js';
 import { retryDelays } from '../internal/backoff.js';
 import { keyOf, SEP, targetOf, type Target } from './keys.js';
@@ -290,7 +291,7 @@ export class SecretCache {
       const now = this.#hitClock.now();
       if (now < entry.expiresAt) {
         this.#counters.hits++;
-        if (this.config.onEvent) this.#emit({ type: 'hit', target: targetOf(secretId, opts), versionId: entry.version.versionId });
+        if (this.config.onEvent || cacheObserved()) this.#emit({ type: 'hit', target: targetOf(secretId, opts), versionId: entry.version.versionId });
         return entry;
       }
       if (now < entry.staleUntil) {
@@ -422,9 +423,11 @@ export class SecretCache {
   }
 
   #emit(event: LookupEventInput): void {
-    if (this.config.onEvent === undefined) return;
+    if (this.config.onEvent === undefined && !cacheObserved()) return;
     const { target, ...fields } = event;
-    emitSafely(this.config.onEvent, { secretId: target.secretId, ...target.selector, ...fields });
+    const full = { secretId: target.secretId, ...target.selector, ...fields };
+    emitSafely(this.config.onEvent, full);
+    publishCache(full);
   }
 
   #formatError(secretId: string, entry: Entry, problem: string): InvalidSecretFormatError {

@@ -2,6 +2,7 @@ import { AuthenticationRejectedError, CredstageError, InvalidOptionError, Secret
 import { checkClock, monotonicMs, sleepOn, type Clock, type RandomSource } from '../internal/clock.js';
 import type { AuthRecoveryEvent, CacheEvent } from '../cache/events.js';
 import { emitSafely } from '../internal/emit.js';
+import { noteRecoveredFrom, traceRecovery } from '../diagnostics/publish.js';
 import { backoffDelayMs, resolveBackoff, type BackoffOptions } from '../internal/backoff.js';
 import { checkFunction, checkNumber, DEFAULT_RECOVERY_BUDGET_MS, isPlainObject, refuseUnknownKeys, type KnownKeys } from '../internal/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
@@ -173,7 +174,7 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     this.#pruneRejected();
     const running = this.#recoveries.get(failedId);
     if (running) return running;
-    const recovery = this.#recover(failedId, options.budgetMs ?? this.recoveryBudgetMs).finally(() =>
+    const recovery = traceRecovery(this, this.#clock, this.secretId, failedId, () => this.#recover(failedId, options.budgetMs ?? this.recoveryBudgetMs)).finally(() =>
       this.#recoveries.delete(failedId),
     );
     this.#recoveries.set(failedId, recovery);
@@ -314,13 +315,13 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     const secret = 'password' in found ? (found as S) : this.#toSecret(found as SecretVersion);
     // Preferred while the cache's AWSCURRENT is still the one it holds now (the rejected one).
     if (from === 'pending') this.#preferred = { secret, over: this.#cache.peek(this.secretId)?.versionId ?? failedId };
-    emitSafely(this.#onEvent, {
+    emitSafely(this.#onEvent, noteRecoveredFrom(this, {
       type: 'auth-recovery',
       secretId: this.secretId,
       versionId: secret.versionId,
       failedVersionId: failedId,
       recoveredFrom: from,
-    });
+    }));
     return secret;
   }
 

@@ -1,6 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { ClosedError } from '../errors.js';
 import { emitSafely } from '../internal/emit.js';
+import { publishDocumentDbClient, publishDocumentDbEvent } from '../diagnostics/publish.js';
 import type { DbCredentials } from '../credentials/db-credentials.js';
 import type { DocumentDbSecret } from '../credentials/parse.js';
 import { monotonicMs, sleepOn } from '../internal/clock.js';
@@ -237,6 +238,7 @@ export class ClientCore {
     hideCredentials(client);
     const generation = new Generation(++this.#numbers, client, secret, (closed) => this.#onClosed(closed));
     this.#open.add(generation);
+    publishDocumentDbClient({ type: 'open', secretId: this.secretId, generation: generation.number, versionId: secret.versionId, username: secret.username });
     const login = { type: 'login', secretId: this.secretId, versionId: secret.versionId, username: secret.username, host: secret.host, port: secret.port } as const;
     const startedAt = this.monotonicMs();
     try {
@@ -273,6 +275,7 @@ export class ClientCore {
 
   #onClosed(generation: Generation): void {
     this.#open.delete(generation);
+    publishDocumentDbClient({ type: 'closed', secretId: this.secretId, generation: generation.number });
     if (generation.retired && !this.#closed) {
       this.#emit({ type: 'client-retired', secretId: this.secretId, generation: generation.number });
     }
@@ -286,5 +289,6 @@ export class ClientCore {
 
   #emit(event: DocumentDbClientEvent): void {
     emitSafely(this.#config.onEvent, event);
+    publishDocumentDbEvent(event);
   }
 }

@@ -6,6 +6,7 @@ import type { Setup } from './options.js';
 import { tlsFor } from '../credentials/pg-tls.js';
 import { tlsFailure } from '../credentials/pg-tls-errors.js';
 import { monotonicMs } from '../internal/clock.js';
+import { publishLogin } from '../diagnostics/publish.js';
 
 /** Rejected logins → the secret version they used, so recovery knows which version failed. */
 const rejectedWith = new WeakMap<object, RedshiftSecret>();
@@ -96,15 +97,15 @@ export function credentialClientClass(setup: Setup): CredentialClientClass {
         const rejected = isAuthenticationError(err);
         if (rejected && err !== null && typeof err === 'object') rejectedWith.set(err, secret);
         const code = (err as { code?: unknown } | null)?.code;
-        setup.emit({
+        setup.emit(publishLogin('redshift', {
           ...base,
           outcome: rejected ? 'rejected' : 'error',
           durationMs: monotonicMs(setup.clock) - startedAt,
           errorCode: typeof code === 'string' ? code : undefined,
-        });
+        }));
         throw tlsFailure(err, { secretId: setup.secretId, versionId: secret.versionId, host, port, choice: tls, caOption: 'ssl' }) ?? err;
       }
-      setup.emit({ ...base, outcome: 'ok', durationMs: monotonicMs(setup.clock) - startedAt });
+      setup.emit(publishLogin('redshift', { ...base, outcome: 'ok', durationMs: monotonicMs(setup.clock) - startedAt }));
       return this;
     }
   };

@@ -1,5 +1,6 @@
 import { monotonicMs } from '../internal/clock.js';
 import { emitSafely } from '../internal/emit.js';
+import { traceRotationStep } from '../diagnostics/publish.js';
 import { takeWarning } from './warnings.js';
 import type { StepOutcome } from './step-outcome.js';
 import { where, type StepContext } from './step-context.js';
@@ -11,7 +12,16 @@ import type { RotationStepName, StepReport } from './types.js';
  * RotationError naming the step, the secret and the token (RotationInProgressError and
  * InvalidOptionError pass through as they are).
  */
-export async function runTimedStep(
+export function runTimedStep(
+  ctx: StepContext,
+  step: RotationStepName,
+  run: () => Promise<StepOutcome>,
+): Promise<{ report: StepReport; outcome: StepOutcome }> {
+  // Published on the `credstage:rotation:step` tracing channel when someone listens.
+  return traceRotationStep(ctx.config.clock, where(ctx, step), () => timedStep(ctx, step, run));
+}
+
+async function timedStep(
   ctx: StepContext,
   step: RotationStepName,
   run: () => Promise<StepOutcome>,

@@ -8,6 +8,7 @@ import {
 import { fromSdkError, SecretNotFoundError } from '../errors.js';
 import { SecretsManagerSource } from './source.js';
 import type { SecretsManagerLike } from './client.js';
+import { observeSecretsManager } from '../diagnostics/publish.js';
 import { AWSCURRENT, type SecretVersion } from './secret-version.js';
 
 /** A secret's rotation-relevant metadata from one DescribeSecret. */
@@ -42,8 +43,8 @@ export class SecretsApi {
     client: SecretsManagerLike,
     readonly secretId: string,
   ) {
-    this.#client = client;
-    this.#source = new SecretsManagerSource(client);
+    this.#client = observeSecretsManager(client);
+    this.#source = new SecretsManagerSource(this.#client);
   }
 
   async describe(): Promise<DescribedSecret> {

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { fromSdkError, SecretNotFoundError } from '../errors.js';
 import type { SecretsManagerLike } from './client.js';
+import { observeSecretsManager } from '../diagnostics/publish.js';
 import { AWSCURRENT, SecretVersion, type VersionSelector } from './secret-version.js';
 
 /** Reads one version of a secret. The cache's only way to reach Secrets Manager. */
@@ -13,7 +14,11 @@ export interface SecretSource {
  * explicitly, AWSCURRENT included: the read path needs only `secretsmanager:GetSecretValue`.
  */
 export class SecretsManagerSource implements SecretSource {
-  constructor(private readonly client: SecretsManagerLike) {}
+  private readonly client: SecretsManagerLike;
+
+  constructor(client: SecretsManagerLike) {
+    this.client = observeSecretsManager(client);
+  }
 
   async fetch(secretId: string, selector: VersionSelector): Promise<SecretVersion> {
     const ref = { secretId, ...selector };

@@ -13,16 +13,20 @@ const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'errors.ts': [],
   internal: ['errors.ts'],
-  'secrets-manager': ['errors.ts', 'internal'],
-  cache: ['errors.ts', 'internal', 'secrets-manager'],
-  credentials: ['errors.ts', 'internal', 'secrets-manager', 'cache'],
-  documentdb: ['errors.ts', 'internal', 'secrets-manager', 'cache', 'credentials'],
-  redshift: ['errors.ts', 'internal', 'secrets-manager', 'cache', 'credentials'],
-  rotation: ['errors.ts', 'internal', 'secrets-manager', 'credentials'],
+  // The diagnostics_channel names, messages and publish helpers: every layer above publishes.
+  diagnostics: ['errors.ts', 'internal'],
+  'secrets-manager': ['errors.ts', 'internal', 'diagnostics'],
+  cache: ['errors.ts', 'internal', 'diagnostics', 'secrets-manager'],
+  credentials: ['errors.ts', 'internal', 'diagnostics', 'secrets-manager', 'cache'],
+  documentdb: ['errors.ts', 'internal', 'diagnostics', 'secrets-manager', 'cache', 'credentials'],
+  redshift: ['errors.ts', 'internal', 'diagnostics', 'secrets-manager', 'cache', 'credentials'],
+  rotation: ['errors.ts', 'internal', 'diagnostics', 'secrets-manager', 'credentials'],
   testing: ['errors.ts', 'internal', 'secrets-manager'],
+  // The OpenTelemetry bridge reads the channels only: it never reaches into what publishes them.
+  opentelemetry: ['errors.ts', 'internal', 'diagnostics'],
   cli: ['errors.ts', 'internal', 'secrets-manager', 'cache', 'credentials', 'rotation'],
   'cli.ts': ['cli'],
-  'index.ts': ['errors.ts', 'internal', 'secrets-manager', 'cache', 'credentials'],
+  'index.ts': ['errors.ts', 'internal', 'diagnostics', 'secrets-manager', 'cache', 'credentials'],
 };
 
 /** The top-level folder (or file) of src/ that `path` belongs to; `..` when it lies outside src/. */

@@ -2,6 +2,7 @@ import { DescribeSecretCommand, ListSecretVersionIdsCommand } from '@aws-sdk/cli
 import { v5 as uuidv5 } from 'uuid';
 import { fromSdkError, InvalidOptionError, ServiceUnavailableError } from '../../errors.js';
 import type { SecretsManagerLike } from '../../secrets-manager/client.js';
+import { observeSecretsManager } from '../../diagnostics/publish.js';
 import { parseSchedule, scheduleFromRotationRules, type RotationSchedule } from './schedule.js';
 
 /** A fixed namespace for rotation tokens: every replica derives the same token for the same due time. */
@@ -61,6 +62,7 @@ export async function readRotationFacts(
   /** A configured window, which overrides the RotationRules' Duration. */
   window?: string,
 ): Promise<RotationFacts> {
+  client = observeSecretsManager(client); // its calls on credstage:secrets-manager:call
   try {
     let schedule = configured;
     if (!schedule) {

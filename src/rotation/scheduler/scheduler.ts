@@ -4,6 +4,7 @@ import { isRetryableError, RotationInProgressError } from '../../errors.js';
 import type { Clock, RandomSource } from '../../internal/clock.js';
 import { retryDelays, type BackoffOptions } from '../../internal/backoff.js';
 import { emitSafely } from '../../internal/emit.js';
+import { publishScheduler } from '../../diagnostics/publish.js';
 import { createSecretsManagerClient, type SecretsManagerLike } from '../../secrets-manager/client.js';
 import { resolveSchedulerOptions } from './options.js';
 import { planSecret, readRotationFacts, type SecretPlan } from './plan.js';
@@ -302,7 +303,7 @@ export class RotationScheduler {
   }
 
   #emit(event: SchedulerEventInput): void {
-    emitSafely(this.#onEvent, { ...event, at: new Date(this.#clock.now()) });
+    emitSafely(this.#onEvent, publishScheduler({ ...event, at: new Date(this.#clock.now()) }));
   }
 }
 
