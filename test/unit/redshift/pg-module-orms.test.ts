@@ -45,7 +45,8 @@ describe('pgModule as the real ORMs use it', () => {
     await sequelize.query('select 1', { raw: true }).catch(() => undefined);
     await sequelize.close();
 
-    expect(fixture.db.logins).toEqual([{ user: 'app', database: 'dev', accepted: true }]);
+    expect(fixture.db.logins.length).toBeGreaterThan(0);
+    expect(fixture.db.logins.every((l) => l.user === 'app' && l.database === 'dev' && l.accepted)).toBe(true);
   });
 
   it('TypeORM: a url or a username in the DataSource fails initialize() with InvalidOptionError, before any login', async () => {
