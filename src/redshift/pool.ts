@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { PoolClient } from 'pg';
+import type { PoolClient, PoolConfig } from 'pg';
 import type { DbCredentials } from '../credentials/db-credentials.js';
 import type { RedshiftSecret } from '../credentials/parse.js';
 import { InvalidOptionError } from '../errors.js';
@@ -15,6 +15,15 @@ export type RedshiftPoolOptions = RedshiftCommonOptions & {
 
 type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void;
 const noop = (): void => undefined;
+
+/**
+ * Internal: builds a RedshiftPool over a setup resolved elsewhere (`pgModule`'s, shared by every
+ * Pool and Client of the module so that they share one recovery) with pg settings already checked.
+ */
+export const PREBUILT_SETUP = Symbol('credstage.redshift.prebuiltSetup');
+interface Prebuilt {
+  [PREBUILT_SETUP]?: { setup: Setup; poolConfig: PoolConfig };
+}
 
 /**
  * A pg Pool whose every new connection logs in with the secret's current username and
@@ -35,8 +44,10 @@ export class RedshiftPool extends pg.Pool {
   #ending: Promise<void> | undefined;
 
   constructor(options: RedshiftPoolOptions) {
-    const setup = resolveSetup(options, 'poolConfig', options?.poolConfig);
-    super({ ...options.poolConfig, Client: credentialClientClass(setup) as unknown as new () => pg.ClientBase });
+    const prebuilt = (options as Prebuilt | undefined)?.[PREBUILT_SETUP];
+    const setup = prebuilt?.setup ?? resolveSetup(options, 'poolConfig', options?.poolConfig);
+    const poolConfig = prebuilt?.poolConfig ?? options.poolConfig;
+    super({ ...poolConfig, Client: credentialClientClass(setup) as unknown as new () => pg.ClientBase });
     this.secretId = setup.secretId;
     this.#setup = setup;
   }
