@@ -1,11 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import pRetry from 'p-retry';
 import { ClosedError, fromSdkError, InvalidRequestError, InvalidSecretFormatError, SecretNotFoundError } from '../errors.js';
 import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js';
 import type { CacheErrorEvent, CacheHitEvent, CacheMissEvent, CacheRefreshEvent, CacheStaleServedEvent } from './events.js';
 import { emitSafely } from '../internal/emit.js';
 import { resolveCacheConfig, type CacheConfig, type SecretCacheOptions } from './options.js';
-import { retryDelays } from '../internal/backoff.js';
+import { retryOnClock } from '../internal/retry.js';
 import { keyOf, SEP, targetOf, type Target } from './keys.js';
 import { deepFreeze } from '../internal/deep-freeze.js';
 import type { SecretVersion, VersionSelector } from '../secrets-manager/secret-version.js';
@@ -275,7 +274,7 @@ export class SecretCache {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    // Callers waiting on a request get a credstage error, not p-retry's DOMException.
+    // Callers waiting on a request get a credstage error (the abort reason), not a DOMException.
     this.#abort.abort(new ClosedError('SecretCache'));
     this.#store.clear();
     this.#ownedClient?.destroy?.();
@@ -338,19 +337,25 @@ export class SecretCache {
       });
   }
 
-  /** p-retry over one fetch: a waiting caller's maxAttempts, or a background refresh's stale window. */
+  /**
+   * Retries over one fetch: a waiting caller's maxAttempts, or a background refresh's stale
+   * window. Waits are on the injected clock (its `sleep`, else real timers, unref'd for a
+   * background refresh), so a fake clock drives them as it drives TTLs.
+   */
   #fetchWithRetries(target: Target, background: boolean, flight: Flight, previous: Entry | undefined): Promise<SecretVersion> {
-    const { backoff, clock } = this.config;
+    const { backoff, clock, random } = this.config;
     const retryWindowMs = background && previous ? Math.max(0, previous.staleUntil - clock.now()) : undefined;
     const stale = retryWindowMs === undefined ? undefined : previous;
-    return pRetry(() => this.#fetchOnce(target), {
+    return retryOnClock(() => this.#fetchOnce(target), {
       retries: retryWindowMs === undefined ? this.config.maxAttempts - 1 : Number.POSITIVE_INFINITY,
-      maxRetryTime: retryWindowMs ?? Number.POSITIVE_INFINITY,
-      ...retryDelays(backoff),
+      maxRetryTimeMs: retryWindowMs ?? Number.POSITIVE_INFINITY,
+      backoff,
+      clock,
+      random,
       signal: this.#abort.signal,
       unref: background, // a background refresh must not keep the process alive; a waiting caller must
-      shouldRetry: ({ error }) => this.#shouldRetry(error, flight, stale),
-      onFailedAttempt: ({ error }) => this.#reportFailedAttempt(target, error, background, previous),
+      shouldRetry: (error) => this.#shouldRetry(error, flight, stale),
+      onFailedAttempt: (error) => this.#reportFailedAttempt(target, error, background, previous),
     });
   }
 
@@ -387,6 +392,8 @@ export class SecretCache {
    */
   #shouldRetry(error: unknown, flight: Flight, stale: Entry | undefined): boolean {
     if (this.#closed) return false;
+    // A programming error, not a transient one (p-retry's rule, kept when the loop moved onto the clock).
+    if (error instanceof TypeError) return false;
     if (stale !== undefined && !this.#mayRetryBehindStale(error, stale)) return false;
     const retryable = (error as { retryable?: boolean }).retryable === true;
     // A background loop alone retries every error; a waiting caller only a retryable one.
@@ -394,7 +401,7 @@ export class SecretCache {
     return retryable && flight.spendCallerRetry();
   }
 
-  /** The injected clock, not p-retry's performance.now(), decides when a stale value is too old to retry for. */
+  /** The injected clock's wall time decides when a stale value is too old to retry for. */
   #mayRetryBehindStale(error: unknown, stale: Entry): boolean {
     return !endsStaleServing(error) && this.config.clock.now() < stale.staleUntil;
   }
