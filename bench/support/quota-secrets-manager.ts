@@ -35,7 +35,7 @@ export class QuotaSecretsManager {
     private readonly latencyMs: () => number,
   ) {}
 
-  async send(command: { input: Record<string, unknown>; constructor: { name: string } }): Promise<any> {
+  async send(command: { input: object; constructor: { name: string } }): Promise<any> {
     const api = command.constructor.name.replace(/Command$/, '');
     const counts = this.#countsOf(api);
     // Half the latency on the way in (the quota is counted on arrival), half on the way back.
