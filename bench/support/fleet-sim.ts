@@ -65,8 +65,8 @@ class SimDatabase {
   }
 }
 
-function secretJson(username: string, password: string): string {
-  return JSON.stringify({ engine: 'redshift', host: 'fleet.example.internal', port: 5439, dbname: 'dev', username, password });
+function secretJson(username: string, password: string, masterarn?: string): string {
+  return JSON.stringify({ engine: 'redshift', host: 'fleet.example.internal', port: 5439, dbname: 'dev', username, password, masterarn });
 }
 
 /** One process of the fleet: its own SecretCache and DbCredentials over the one shared Secrets Manager. */
@@ -114,7 +114,9 @@ export async function runFleet(scenario: FleetScenario): Promise<FleetResult> {
   const userB = 'app_clone';
   db.passwords.set(userA, 'pw-1');
   db.passwords.set(userB, 'pw-1b');
-  const created = await inner.send(new CreateSecretCommand({ Name: SECRET_ID, SecretString: secretJson(userA, 'pw-1') }));
+  // An alternating-users secret names its admin secret, as both AWS's templates and credstage's engine require.
+  const masterarn = scenario.kind === 'alternating-users' ? 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fleet-admin' : undefined;
+  const created = await inner.send(new CreateSecretCommand({ Name: SECRET_ID, SecretString: secretJson(userA, 'pw-1', masterarn) }));
   const v1 = created.VersionId as string;
 
   let ttlCalls = 0;
@@ -191,7 +193,7 @@ export async function runFleet(scenario: FleetScenario): Promise<FleetResult> {
     const pendingUser = newUser;
     const put = await clock.runFor(
       sm.send(
-        new PutSecretValueCommand({ SecretId: SECRET_ID, SecretString: secretJson(pendingUser, password), VersionStages: ['AWSPENDING'], ClientRequestToken: 'rotation-0001-0000-0000-000000000001' }),
+        new PutSecretValueCommand({ SecretId: SECRET_ID, SecretString: secretJson(pendingUser, password, masterarn), VersionStages: ['AWSPENDING'], ClientRequestToken: 'rotation-0001-0000-0000-000000000001' }),
       ),
     );
     newVersionId = put.VersionId as string;

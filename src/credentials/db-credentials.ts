@@ -264,13 +264,17 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     // rotations must not queue behind each other's rate limit. Later rounds are limited.
     const free = !this.#freeRoundTaken.has(failedId);
     if (free) this.#takeFreeRound(failedId);
-    // AWSPENDING first (see #answeredByPending); the policy before issue 13 read AWSCURRENT first.
-    let pending = this.#legacy ? undefined : await this.#forcedRead(AWSPENDING, free, deadline);
+    // AWSPENDING first for a single-user secret (see #answeredByPending). An alternating-users
+    // secret (it names its admin in `masterarn`) reads AWSCURRENT first, as before issue 13: there
+    // a rejection means this process held a version a whole rotation old, AWSCURRENT names the
+    // other user, whose password is not being changed, and it answers in one read too.
+    const pendingFirst = !this.#legacy && this.#cachedSecret()?.masterarn === undefined;
+    let pending = pendingFirst ? await this.#forcedRead(AWSPENDING, free, deadline) : undefined;
     const answer = pending && this.#answeredByPending(pending, failedId, usable);
     if (answer) return answer;
     const current = await this.#forcedRead(AWSCURRENT, free, deadline);
     if (current && usable(current.versionId)) return this.#adopt(current, 'current', failedId);
-    if (this.#legacy) pending = await this.#forcedRead(AWSPENDING, free, deadline);
+    if (!pendingFirst) pending = await this.#forcedRead(AWSPENDING, free, deadline);
     if (pending && usable(pending.versionId) && this.#trusted(pending, current ?? this.#cache.peek(this.secretId), failedId, state)) {
       return this.#adopt(pending, 'pending', failedId);
     }
@@ -366,6 +370,16 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
       recoveredFrom: from,
     });
     return secret;
+  }
+
+  /** The cached AWSCURRENT, parsed; undefined when the cache holds none or it does not parse. */
+  #cachedSecret(): S | undefined {
+    const held = this.#cache.peek(this.secretId);
+    try {
+      return held && this.#toSecret(held);
+    } catch {
+      return undefined;
+    }
   }
 
   #toSecret(version: SecretVersion): S {

@@ -11,15 +11,15 @@ import { readsOf, SECRET_ID } from './fixtures.js';
 
 const VALUE = { engine: 'postgres', host: '127.0.0.1', port: 5432, username: 'app', dbname: 'app' };
 
-async function fleetSetup() {
+async function fleetSetup(extra: Record<string, unknown> = {}) {
   const clock = new ManualClock(1_700_000_000_000);
   const sm = new InMemorySecretsManager({ clock });
-  const created = await sm.send({ name: 'CreateSecret', input: { Name: SECRET_ID, SecretString: JSON.stringify({ ...VALUE, password: 'pw-1' }) } });
+  const created = await sm.send({ name: 'CreateSecret', input: { Name: SECRET_ID, SecretString: JSON.stringify({ ...VALUE, ...extra, password: 'pw-1' }) } });
   const cache = new SecretCache({ secretsManager: sm, clock, maxAttempts: 1, ttlMs: 300_000, random: () => 0 });
   const creds = new DbCredentials({ cache, secretId: SECRET_ID, parse: parseRedshiftSecret, clock, random: () => 0 });
   const failed = await creds.current();
   const pending = await sm.send(
-    new PutSecretValueCommand({ SecretId: SECRET_ID, ClientRequestToken: 'token-2', SecretString: JSON.stringify({ ...VALUE, password: 'pw-2' }), VersionStages: ['AWSPENDING'] }),
+    new PutSecretValueCommand({ SecretId: SECRET_ID, ClientRequestToken: 'token-2', SecretString: JSON.stringify({ ...VALUE, ...extra, password: 'pw-2' }), VersionStages: ['AWSPENDING'] }),
   );
   const finish = () =>
     sm.send(new UpdateSecretVersionStageCommand({ SecretId: SECRET_ID, VersionStage: 'AWSCURRENT', MoveToVersionId: pending.VersionId, RemoveFromVersionId: created.VersionId }));
@@ -87,5 +87,16 @@ describe('DbCredentials at fleet scale', () => {
 
     expect((await recovering).versionId).toBe(pendingId);
     expect(readsOf(sm)).toEqual(['AWSPENDING', 'AWSPENDING']);
+  });
+
+  it('an alternating-users secret (it names masterarn) still reads AWSCURRENT first: the other user answers', async () => {
+    const { sm, creds, failed, finish } = await fleetSetup({ masterarn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin' });
+    await finish();
+    sm.calls.length = 0;
+
+    const found = await creds.recoverAfterAuthFailure(failed);
+
+    expect(found.versionStages).toContain('AWSCURRENT');
+    expect(readsOf(sm)).toEqual(['AWSCURRENT']);
   });
 });
