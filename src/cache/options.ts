@@ -32,7 +32,7 @@ export interface SecretCacheOwnOptions {
   maxAttempts?: number;
   /** The time source: `now()` for TTLs, `monotonicMs()` for retry budgets. Default the system clock. */
   clock?: Clock;
-  /** The random source of the TTL jitter. Default `Math.random`. (Retry delays are jittered by p-retry with `Math.random`.) */
+  /** The random source of the TTL jitter and of the retry delays' jitter. Default `Math.random`. */
   random?: RandomSource;
   /** Called with every cache event. Must not throw (a throw is ignored). */
   onEvent?: (event: CacheEvent) => void;

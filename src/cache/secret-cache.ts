@@ -1,12 +1,13 @@
 import { LRUCache } from 'lru-cache';
-import pRetry from 'p-retry';
-import { ClosedError, fromSdkError, InvalidRequestError, InvalidSecretFormatError, SecretNotFoundError } from '../errors.js';
+import { ClosedError, fromSdkError, InvalidRequestError, InvalidSecretFormatError, SecretNotFoundError, ThrottledError } from '../errors.js';
+import { backoffDelayMs, throttledDelayMs } from '../internal/backoff.js';
+import { fleetPolicy } from '../internal/fleet-policy.js';
 import { coarseSystemClock, systemClock, type Clock } from '../internal/clock.js';
 import type { CacheErrorEvent, CacheHitEvent, CacheMissEvent, CacheRefreshEvent, CacheStaleServedEvent } from './events.js';
 import { emitSafely } from '../internal/emit.js';
 import { cacheObserved, publishCache } from '../diagnostics/publish.js';
 import { resolveCacheConfig, type CacheConfig, type SecretCacheOptions } from './options.js';
-import { retryDelays } from '../internal/backoff.js';
+import { retryOnClock } from '../internal/retry.js';
 import { keyOf, SEP, targetOf, type Target } from './keys.js';
 import { deepFreeze } from '../internal/deep-freeze.js';
 import type { SecretVersion, VersionSelector } from '../secrets-manager/secret-version.js';
@@ -117,6 +118,8 @@ export class SecretCache {
   readonly #abort = new AbortController();
   readonly #counters = { hits: 0, misses: 0, fetches: 0, staleServed: 0, errors: 0 };
   #closed = false;
+  /** The policies before issue 13 (bench/fleet.ts compares them); never set in production. */
+  readonly #legacy = fleetPolicy.legacy;
 
   constructor(options: SecretCacheOptions = {}) {
     this.config = resolveCacheConfig(options);
@@ -276,7 +279,7 @@ export class SecretCache {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    // Callers waiting on a request get a credstage error, not p-retry's DOMException.
+    // Callers waiting on a request get a credstage error (the abort reason), not a DOMException.
     this.#abort.abort(new ClosedError('SecretCache'));
     this.#store.clear();
     this.#ownedClient?.destroy?.();
@@ -339,19 +342,28 @@ export class SecretCache {
       });
   }
 
-  /** p-retry over one fetch: a waiting caller's maxAttempts, or a background refresh's stale window. */
+  /**
+   * Retries over one fetch: a waiting caller's maxAttempts, or a background refresh's stale
+   * window. Waits are on the injected clock (its `sleep`, else real timers, unref'd for a
+   * background refresh), so a fake clock drives them as it drives TTLs.
+   */
   #fetchWithRetries(target: Target, background: boolean, flight: Flight, previous: Entry | undefined): Promise<SecretVersion> {
-    const { backoff, clock } = this.config;
+    const { backoff, clock, random } = this.config;
     const retryWindowMs = background && previous ? Math.max(0, previous.staleUntil - clock.now()) : undefined;
     const stale = retryWindowMs === undefined ? undefined : previous;
-    return pRetry(() => this.#fetchOnce(target), {
+    return retryOnClock(() => this.#fetchOnce(target), {
       retries: retryWindowMs === undefined ? this.config.maxAttempts - 1 : Number.POSITIVE_INFINITY,
-      maxRetryTime: retryWindowMs ?? Number.POSITIVE_INFINITY,
-      ...retryDelays(backoff),
+      maxRetryTimeMs: retryWindowMs ?? Number.POSITIVE_INFINITY,
+      backoff,
+      clock,
+      random,
       signal: this.#abort.signal,
       unref: background, // a background refresh must not keep the process alive; a waiting caller must
-      shouldRetry: ({ error }) => this.#shouldRetry(error, flight, stale),
-      onFailedAttempt: ({ error }) => this.#reportFailedAttempt(target, error, background, previous),
+      shouldRetry: (error) => this.#shouldRetry(error, flight, stale),
+      // Throttling is counted per second for the whole account: a retry inside the same second
+      // is turned away again, so a throttled read waits into the next seconds instead.
+      delayMs: this.#legacy ? undefined : (error, retriesDone) => (error instanceof ThrottledError ? throttledDelayMs(retriesDone, random, backoff.maxMs) : backoffDelayMs(backoff, retriesDone, random)),
+      onFailedAttempt: (error) => this.#reportFailedAttempt(target, error, background, previous),
     });
   }
 
@@ -388,6 +400,8 @@ export class SecretCache {
    */
   #shouldRetry(error: unknown, flight: Flight, stale: Entry | undefined): boolean {
     if (this.#closed) return false;
+    // A programming error, not a transient one (p-retry's rule, kept when the loop moved onto the clock).
+    if (error instanceof TypeError) return false;
     if (stale !== undefined && !this.#mayRetryBehindStale(error, stale)) return false;
     const retryable = (error as { retryable?: boolean }).retryable === true;
     // A background loop alone retries every error; a waiting caller only a retryable one.
@@ -395,7 +409,7 @@ export class SecretCache {
     return retryable && flight.spendCallerRetry();
   }
 
-  /** The injected clock, not p-retry's performance.now(), decides when a stale value is too old to retry for. */
+  /** The injected clock's wall time decides when a stale value is too old to retry for. */
   #mayRetryBehindStale(error: unknown, stale: Entry): boolean {
     return !endsStaleServing(error) && this.config.clock.now() < stale.staleUntil;
   }
@@ -408,8 +422,12 @@ export class SecretCache {
   #remember(target: Target, version: SecretVersion, background: boolean, previous: Entry | undefined, discarded: boolean): Entry {
     const { clock, ttlMs, maxStaleMs, random } = this.config;
     const now = clock.now();
-    // Expire at a uniform point in [ttl/2, ttl] so a fleet started together does not refresh together.
-    const expiresAt = now + ttlMs * (1 - random() / 2);
+    // The first fetch of a key expires at a uniform point in [ttl/2, ttl], so a fleet started
+    // together does not refresh together. A refresh keeps the phase that gave it and lasts the
+    // whole TTL: jittering every refresh made the mean lifetime 3/4 of the TTL, a third more
+    // reads per hour than 3600 / TTL.
+    const jittered = this.#legacy || previous === undefined;
+    const expiresAt = now + (jittered ? ttlMs * (1 - random() / 2) : ttlMs);
     const entry: Entry = { version, expiresAt, staleUntil: expiresAt + maxStaleMs };
     if (!this.#closed && !discarded) this.#store.set(target.key, entry);
     this.#emit({

@@ -1,15 +1,16 @@
-import { AuthenticationRejectedError, CredstageError, InvalidOptionError, SecretNotFoundError } from '../errors.js';
+import { AuthenticationRejectedError, CredstageError, InvalidOptionError, SecretNotFoundError, ThrottledError } from '../errors.js';
 import { checkClock, monotonicMs, sleepOn, type Clock, type RandomSource } from '../internal/clock.js';
 import type { AuthRecoveryEvent, CacheEvent } from '../cache/events.js';
 import { emitSafely } from '../internal/emit.js';
 import { noteRecoveredFrom, traceRecovery } from '../diagnostics/publish.js';
-import { backoffDelayMs, resolveBackoff, type BackoffOptions } from '../internal/backoff.js';
+import { backoffDelayMs, resolveBackoff, throttledDelayMs, type BackoffOptions } from '../internal/backoff.js';
 import { checkFunction, checkNumber, DEFAULT_RECOVERY_BUDGET_MS, isPlainObject, refuseUnknownKeys, type KnownKeys } from '../internal/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
 import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../secrets-manager/secret-version.js';
 import type { DatabaseSecret } from './parse.js';
 import { isAuthenticationError } from './auth-errors.js';
 import { untrustedPendingFields } from './pending-trust.js';
+import { fleetPolicy } from '../internal/fleet-policy.js';
 
 /** Options of {@link DbCredentials}. */
 export interface DbCredentialsOptions<S extends DatabaseSecret> {
@@ -114,6 +115,8 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
    * AWSCURRENT is still `over`, however long the rotation stalls.
    */
   #preferred: { secret: S; over: string } | undefined;
+  /** The policies before issue 13 (bench/fleet.ts compares them); never set in production. */
+  readonly #legacy = fleetPolicy.legacy;
 
   constructor(options: DbCredentialsOptions<S>) {
     if (!isPlainObject(options as unknown)) throw new InvalidOptionError('options', 'must be an object');
@@ -148,9 +151,11 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     const preferred = this.#preferred;
     if (preferred === undefined) return current;
     if (current.versionId === preferred.over && !this.#isRejected(preferred.secret.versionId)) {
-      // The cache still holds the rejected AWSCURRENT: learn the stage move as soon as it happens
-      // (rate-limited) instead of at the next TTL expiry.
-      this.#forcedRead(AWSCURRENT, false).catch(() => undefined);
+      // The cache still holds the rejected AWSCURRENT. The stage move is learnt from the cache's
+      // own TTL refresh: a forced read here, once a second per process for as long as a rotation
+      // stalls, was a whole fleet's GetSecretValue quota spent to learn nothing new (the
+      // preferred credentials are the ones the database accepts).
+      if (this.#legacy) this.#forcedRead(AWSCURRENT, false).catch(() => undefined);
       return preferred.secret;
     }
     this.#preferred = undefined;
@@ -237,7 +242,11 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
         const again = err instanceof KeepLooking || (err as CredstageError).retryable === true;
         const leftMs = deadline - monotonicMs(this.#clock);
         if (!again || leftMs <= 0) throw err;
-        const waitMs = Math.min(backoffDelayMs(this.#backoff, retriesDone, this.#random), leftMs);
+        // Throttling is the fleet's signal, not this process's: every process of the account is
+        // being turned away this second, and a retry within it only adds to the crowd.
+        const throttled = !this.#legacy && err instanceof ThrottledError;
+        const delayMs = throttled ? throttledDelayMs(retriesDone, this.#random, this.#backoff.maxMs) : backoffDelayMs(this.#backoff, retriesDone, this.#random);
+        const waitMs = Math.min(delayMs, leftMs);
         if (waitMs > 0) await sleepOn(this.#clock, waitMs);
       }
     }
@@ -256,13 +265,52 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     // rotations must not queue behind each other's rate limit. Later rounds are limited.
     const free = !this.#freeRoundTaken.has(failedId);
     if (free) this.#takeFreeRound(failedId);
+    // AWSPENDING first for a single-user secret (see #answeredByPending). An alternating-users
+    // secret (it names its admin in `masterarn`) reads AWSCURRENT first, as before issue 13: there
+    // a rejection means this process held a version a whole rotation old, AWSCURRENT names the
+    // other user, whose password is not being changed, and it answers in one read too.
+    const pendingFirst = !this.#legacy && this.#cachedSecret()?.masterarn === undefined;
+    let pending = pendingFirst ? await this.#forcedRead(AWSPENDING, free, deadline) : undefined;
+    const answer = pending && this.#answeredByPending(pending, failedId, usable);
+    if (answer) return answer;
     const current = await this.#forcedRead(AWSCURRENT, free, deadline);
     if (current && usable(current.versionId)) return this.#adopt(current, 'current', failedId);
-    const pending = await this.#forcedRead(AWSPENDING, free, deadline);
+    if (!pendingFirst) pending = await this.#forcedRead(AWSPENDING, free, deadline);
     if (pending && usable(pending.versionId) && this.#trusted(pending, current ?? this.#cache.peek(this.secretId), failedId, state)) {
       return this.#adopt(pending, 'pending', failedId);
     }
     throw new KeepLooking();
+  }
+
+  /**
+   * Whether the AWSPENDING just read answers on its own. It is the first read after a rejection
+   * because it answers both moments a rejection comes from with one call. Between setSecret and
+   * finishSecret it is the version the database now accepts; after finishSecret credstage's
+   * engine leaves it on the version AWSCURRENT moved to, and its stages say so. Reading
+   * AWSCURRENT first cost a fleet two reads per process for every rotation, all in the second
+   * after setSecret. Adopted here only when it is AWSCURRENT too, or trusted against the
+   * AWSCURRENT this process holds; anything else (no AWSPENDING, as after a rotation that removed
+   * the label, a version not usable, one the trust rules would refuse) goes on to the AWSCURRENT
+   * read, where the rules decide against the fresh AWSCURRENT as before and report a refusal.
+   */
+  #answeredByPending(pending: SecretVersion, failedId: string, usable: (versionId: string) => boolean): S | undefined {
+    if (!usable(pending.versionId)) return undefined;
+    if (pending.versionStages.includes(AWSCURRENT)) return this.#adoptAsCurrent(pending, failedId);
+    const held = this.#cache.peek(this.secretId);
+    if (held === undefined || untrustedPendingFields(this.#toSecret(pending), this.#toSecret(held)).length > 0) return undefined;
+    return this.#adopt(pending, 'pending', failedId);
+  }
+
+  /**
+   * A version read through AWSPENDING that is AWSCURRENT as well: the cache's AWSCURRENT entry
+   * still holds the rejected version until its TTL refresh, so new connections prefer this one
+   * meanwhile (as they would a pending one), instead of reading AWSCURRENT again.
+   */
+  #adoptAsCurrent(version: SecretVersion, failedId: string): S {
+    const secret = this.#adopt(version, 'current', failedId);
+    const held = this.#cache.peek(this.secretId)?.versionId;
+    if (held !== undefined && held !== secret.versionId) this.#preferred = { secret, over: held };
+    return secret;
   }
 
   /**
@@ -323,6 +371,16 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
       recoveredFrom: from,
     }));
     return secret;
+  }
+
+  /** The cached AWSCURRENT, parsed; undefined when the cache holds none or it does not parse. */
+  #cachedSecret(): S | undefined {
+    const held = this.#cache.peek(this.secretId);
+    try {
+      return held && this.#toSecret(held);
+    } catch {
+      return undefined;
+    }
   }
 
   #toSecret(version: SecretVersion): S {

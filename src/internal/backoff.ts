@@ -35,3 +35,15 @@ export function retryDelays(backoff: Readonly<Required<BackoffOptions>>): { minT
 export function backoffDelayMs(backoff: Readonly<Required<BackoffOptions>>, retriesDone: number, random: () => number): number {
   return Math.min(Math.round((random() + 1) * backoff.baseMs * backoff.factor ** retriesDone), backoff.maxMs);
 }
+
+/**
+ * The wait after Secrets Manager throttled a read: "full jitter" over a window that starts at
+ * one second and doubles per throttled try, to the backoff's `maxMs` (at least 1 s, at most
+ * 16 s); each wait is in [window / 2, window]. Throttling is counted per second for the
+ * whole account, so a retry inside the same second is turned away again; spreading a fleet's
+ * retries over the next seconds lets the quota serve them one second's worth at a time.
+ */
+export function throttledDelayMs(retriesDone: number, random: () => number, maxMs = 16_000): number {
+  const windowMs = Math.min(1_000 * 2 ** Math.min(retriesDone, 4), Math.max(1_000, maxMs));
+  return Math.round(windowMs * (0.5 + random() / 2));
+}

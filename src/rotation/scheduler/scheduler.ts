@@ -1,8 +1,9 @@
 import { defaultMaxListeners, setMaxListeners } from 'node:events';
-import pRetry from 'p-retry';
-import { isRetryableError, RotationInProgressError } from '../../errors.js';
-import type { Clock, RandomSource } from '../../internal/clock.js';
-import { retryDelays, type BackoffOptions } from '../../internal/backoff.js';
+import { isRetryableError, RotationInProgressError, ThrottledError } from '../../errors.js';
+import { sleepOn, type Clock, type RandomSource } from '../../internal/clock.js';
+import type { BackoffOptions } from '../../internal/backoff.js';
+import { fleetPolicy } from '../../internal/fleet-policy.js';
+import { retryOnClock } from '../../internal/retry.js';
 import { emitSafely } from '../../internal/emit.js';
 import { publishScheduler } from '../../diagnostics/publish.js';
 import { createSecretsManagerClient, type SecretsManagerLike } from '../../secrets-manager/client.js';
@@ -22,6 +23,16 @@ interface Tracked {
   ownToken: string | undefined;
   notBefore: number;
 }
+
+/**
+ * A secret whose next start is far off is checked again after about this long (jittered to
+ * [1/2, 1] of it), not at every check: 1,000 secrets × 3 replicas checked every minute were
+ * 50 ListSecretVersionIds a second, all in the first second of each minute. An hour still
+ * notices within the hour a rotation done by hand or a changed RotationRules.
+ */
+const IDLE_RECHECK_MS = 3_600_000;
+/** Up to this many secrets are checked at once (the control-plane quota per second); more are spread over the check interval. */
+const CHECK_AT_ONCE = 50;
 
 /** A scheduler event as an emit site writes it: `at` is stamped by `#emit`. */
 type SchedulerEventInput<E = SchedulerEvent> = E extends SchedulerEvent ? Omit<E, 'at'> : never;
@@ -69,6 +80,8 @@ export class RotationScheduler {
   readonly #abort = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
+  /** The policies before issue 13 (bench/fleet.ts compares them); never set in production. */
+  readonly #legacy = fleetPolicy.legacy;
 
   constructor(options: RotationSchedulerOptions) {
     const config = resolveSchedulerOptions(options);
@@ -171,20 +184,31 @@ export class RotationScheduler {
   }
 
   async #checkAll(): Promise<void> {
+    const due = this.#tracked.filter((t) => !t.running && this.#clock.now() >= t.notBefore);
+    // Many checks at once are a burst against Secrets Manager's per-second quotas (shared by the
+    // account): beyond a second's worth they are spread evenly over the interval.
+    const spacingMs = this.#legacy || due.length <= CHECK_AT_ONCE ? 0 : (this.#checkIntervalMs * 0.9) / due.length;
     await Promise.all(
-      this.#tracked.map(async (tracked) => {
+      due.map(async (tracked, i) => {
+        if (spacingMs > 0 && i > 0) await sleepOn(this.#clock, Math.round(i * spacingMs));
         if (tracked.running || this.#abort.signal.aborted || this.#clock.now() < tracked.notBefore) return;
         let plan: SecretPlan;
         try {
           plan = await this.#planFor(tracked);
         } catch (err) {
+          // A throttled check is tried again at a random point of the next interval, not in step with every other one.
+          if (!this.#legacy && err instanceof ThrottledError) tracked.notBefore = this.#clock.now() + this.#random() * this.#checkIntervalMs;
           tracked.status.lastError = errorInfo(err);
           this.#emit({ type: 'error', secretId: tracked.config.secretId, error: tracked.status.lastError });
           return;
         }
         tracked.status.plan = plan;
         this.#reportOverdue(tracked, plan);
-        if (plan.action === 'wait') tracked.status.state = 'waiting';
+        if (plan.action === 'wait') {
+          tracked.status.state = 'waiting';
+          // Nothing to do before the start: look again then, or after about an hour, whichever is first.
+          if (!this.#legacy) tracked.notBefore = Math.min(plan.startAt.getTime(), this.#clock.now() + IDLE_RECHECK_MS * (0.5 + this.#random() / 2));
+        }
         else if (plan.action === 'in-progress-elsewhere') {
           tracked.status.state = 'in-progress-elsewhere';
           this.#emit({ type: 'skipped', secretId: plan.secretId, reason: 'another process holds AWSPENDING', clientRequestToken: plan.clientRequestToken });
@@ -216,10 +240,10 @@ export class RotationScheduler {
     this.#emit({ type: 'rotation-started', secretId, clientRequestToken: token, dueAt: plan.dueAt, reason: plan.action });
     const windowLeftMs = Math.max(0, plan.windowEndsAt.getTime() - this.#clock.now());
     const run = this.#runSignal();
-    // p-retry rejects with the abort reason even after an attempt that succeeded while stop() ran.
+    // The retry loop rejects with the abort reason even after an attempt that succeeded while stop() ran.
     let finished = false;
     try {
-      await pRetry(
+      await retryOnClock(
         async () => {
           await this.#rotate({
             ...this.#rotation,
@@ -235,11 +259,13 @@ export class RotationScheduler {
         },
         {
           retries: Number.POSITIVE_INFINITY,
-          maxRetryTime: windowLeftMs,
-          ...retryDelays(this.#backoff),
+          maxRetryTimeMs: windowLeftMs,
+          backoff: this.#backoff,
+          clock: this.#clock,
+          random: this.#random,
           signal: run.signal,
-          shouldRetry: ({ error }) => !this.#abort.signal.aborted && !(error instanceof RotationInProgressError) && isRetryableError(error),
-          onFailedAttempt: ({ error, attemptNumber }) => {
+          shouldRetry: (error) => !this.#abort.signal.aborted && !(error instanceof RotationInProgressError) && isRetryableError(error),
+          onFailedAttempt: (error, attemptNumber) => {
             // Stopped between steps is no failed attempt: nothing to retry, nothing to warn about.
             if (error instanceof RotationInProgressError || this.#abort.signal.aborted) return;
             tracked.status.attempts++;
@@ -262,7 +288,7 @@ export class RotationScheduler {
   }
 
   /**
-   * The signal of one rotation: aborted when the scheduler stops. p-retry and the engine add
+   * The signal of one rotation: aborted when the scheduler stops. The retry loop and the engine add
    * their abort listeners to it, and it adds one to the scheduler's own signal until the run
    * ends. With one shared signal, a dozen secrets retrying at once went past Node's default of
    * 10 listeners and drew a MaxListenersExceededWarning.

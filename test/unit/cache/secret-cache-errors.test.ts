@@ -69,7 +69,22 @@ async function readEvery500msThroughMaxStale(cache: { getSecretString(id: string
 }
 
 describe('SecretCache during transient Secrets Manager failures', () => {
-  it.each(['ThrottlingException', 'InternalServiceErrorException', 'timeout', 'network', 'http 503'])(
+  it('serves the stale value during ThrottlingException and retries into later seconds (every 0.5 to 1 s) until maxStale', async () => {
+    const { sm, cache } = await setup();
+    await cache.getSecretString(ID);
+    vi.advanceTimersByTime(TTL_MS);
+    sm.injectFault({ command: 'GetSecretValue', error: transientError('ThrottlingException') });
+    sm.calls.length = 0;
+
+    const served = await readEvery500msThroughMaxStale(cache);
+
+    // Throttling is counted per second: waits of [500, 1000] ms (BACKOFF.maxMs caps the window at 1 s).
+    expect(served.every((v) => v === 'v1')).toBe(true);
+    expect(sm.callCount('GetSecretValue')).toBeGreaterThanOrEqual(MAX_STALE_MS / 1_000);
+    expect(sm.callCount('GetSecretValue')).toBeLessThanOrEqual(MAX_STALE_MS / 500 + 1);
+  });
+
+  it.each(['InternalServiceErrorException', 'timeout', 'network', 'http 503'])(
     'serves the stale value during %s and retries within the backoff schedule until maxStale',
     async (kind) => {
       const { sm, cache } = await setup();
@@ -92,7 +107,7 @@ describe('SecretCache during transient Secrets Manager failures', () => {
     await cache.getSecretString(ID);
     await putVersion(sm, ID, 'v2');
     vi.advanceTimersByTime(TTL_MS);
-    sm.injectFault({ command: 'GetSecretValue', error: 'ThrottlingException', times: 3 });
+    sm.injectFault({ command: 'GetSecretValue', error: 'InternalServiceErrorException', times: 3 });
 
     const during = await cache.getSecretString(ID);
     // The longest three jittered delays: 2 * (100 + 200 + 400) ms; the new value is then fresh for a whole TTL.
@@ -104,9 +119,9 @@ describe('SecretCache during transient Secrets Manager failures', () => {
     expect(after).toBe('v2');
     expect(cache.stats().hits).toBe(hitsBefore + 1);
     expect(log.events.filter((e) => e.type === 'error').map((e) => [e.error?.code, e.servingStale, e.background])).toEqual([
-      ['ERR_THROTTLED', true, true],
-      ['ERR_THROTTLED', true, true],
-      ['ERR_THROTTLED', true, true],
+      ['ERR_SERVICE_UNAVAILABLE', true, true],
+      ['ERR_SERVICE_UNAVAILABLE', true, true],
+      ['ERR_SERVICE_UNAVAILABLE', true, true],
     ]);
   });
 
@@ -143,7 +158,7 @@ describe('SecretCache during transient Secrets Manager failures', () => {
   it('waits with jittered exponential backoff between attempts', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0); // p-retry's jitter factor becomes 1
     const { sm, cache } = await setup(4);
-    sm.injectFault({ command: 'GetSecretValue', error: 'ThrottlingException' });
+    sm.injectFault({ command: 'GetSecretValue', error: 'InternalServiceErrorException' });
 
     const result = cache.getSecretString(ID).catch(() => undefined);
     const callsAt: number[] = [];

@@ -31,17 +31,18 @@ describe('DbCredentials.recoverAfterAuthFailure, step by step', () => {
     expect(events.at(-1)).toMatchObject({ type: 'auth-recovery', recoveredFrom: 'cached-current', failedVersionId: failed.versionId });
   });
 
-  it('b: forces one AWSCURRENT read when the cache only holds the rejected version', async () => {
+  it('b: forces one AWSCURRENT read when the cache only holds the rejected version and AWSPENDING is gone', async () => {
     const { sm, creds, rotator, events } = await credentialsSetup();
     const failed = await creds.current();
     const { token, oldVersionId } = await rotator.beginRotation();
-    await rotator.finishRotation(token, oldVersionId);
+    await rotator.finishRotation(token, oldVersionId); // this rotator removes AWSPENDING at the end
     sm.calls.length = 0;
 
     const found = await creds.recoverAfterAuthFailure(failed);
 
     expect(found.versionId).toBe(token);
-    expect(readsOf(sm)).toEqual(['AWSCURRENT']);
+    // AWSPENDING is read first (it alone answers mid-rotation); here it is gone, so AWSCURRENT.
+    expect(readsOf(sm)).toEqual(['AWSPENDING', 'AWSCURRENT']);
     expect(events.at(-1)).toMatchObject({ recoveredFrom: 'current', versionId: token });
   });
 
@@ -56,7 +57,7 @@ describe('DbCredentials.recoverAfterAuthFailure, step by step', () => {
     expect(found.versionId).toBe(token);
     expect(found.password).toBe(pending.password);
     expect(db.passwordOf('app')).toBe(pending.password);
-    expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    expect(readsOf(sm)).toEqual(['AWSPENDING']); // one read: AWSPENDING alone answers mid-rotation
     expect(events.at(-1)).toMatchObject({ recoveredFrom: 'pending', versionId: token });
   });
 
@@ -160,7 +161,7 @@ describe('DbCredentials.recoverAfterAuthFailure, coalescing and rate limits', ()
     const found = await Promise.all(Array.from({ length: 100 }, () => creds.recoverAfterAuthFailure(failed)));
 
     expect(new Set(found.map((s) => s.versionId))).toEqual(new Set([token]));
-    expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    expect(readsOf(sm)).toEqual(['AWSPENDING']);
     expect(events.filter((e) => e.type === 'auth-recovery')).toHaveLength(1);
   });
 
@@ -173,7 +174,7 @@ describe('DbCredentials.recoverAfterAuthFailure, coalescing and rate limits', ()
     const connections = await Promise.all(Array.from({ length: 100 }, () => creds.withRecovery((s) => db.connect(s))));
 
     expect(connections.every((c) => c.password === db.passwordOf('app'))).toBe(true);
-    expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    expect(readsOf(sm)).toEqual(['AWSPENDING']);
     expect(db.logins).toBe(200); // each connection: one rejected try, one with ${token}
     expect(token).toBeTruthy();
   });
@@ -205,8 +206,8 @@ describe('DbCredentials.recoverAfterAuthFailure, coalescing and rate limits', ()
 
     for (let i = 0; i < 20; i++) await creds.recoverAfterAuthFailure(failed).catch(() => undefined);
 
-    // No time passed: one AWSCURRENT and one AWSPENDING read in all.
-    expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    // No time passed: one AWSPENDING (none there) and one AWSCURRENT read in all.
+    expect(readsOf(sm)).toEqual(['AWSPENDING', 'AWSCURRENT']);
   });
 
   // Regression: one rate limit for all recoveries made the second of two back-to-back
@@ -226,7 +227,7 @@ describe('DbCredentials.recoverAfterAuthFailure, coalescing and rate limits', ()
 
     expect([foundOne.versionId, foundTwo.versionId, again.versionId]).toEqual([one.token, two.token, two.token]);
     // Recovery 1, the rotator's own read of AWSCURRENT, recovery 2; nothing for the repeat.
-    expect(readsOf(sm)).toEqual(['AWSCURRENT', 'AWSPENDING', 'AWSCURRENT', 'AWSCURRENT', 'AWSPENDING']);
+    expect(readsOf(sm)).toEqual(['AWSPENDING', 'AWSCURRENT', 'AWSPENDING']);
   });
 });
 
