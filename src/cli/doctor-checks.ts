@@ -191,7 +191,7 @@ async function checkTls(secret: DatabaseSecret, options: DoctorRunOptions): Prom
   if (!plan.use) return { id: 'tls', status: 'info', summary: `no TLS: plaintext on purpose, because ${plan.why}`, data: { why: plan.why } };
   try {
     const protocol = secret.engine === 'mongo' ? 'mongo' : 'postgres';
-    const probe = await probeTls({ host: secret.host, port: secret.port, protocol, ca: options.tlsCAFile?.pem, timeoutMs: options.timeoutMs });
+    const probe = await probeTls({ host: networkHost(secret.host), port: secret.port, protocol, ca: options.tlsCAFile?.pem, timeoutMs: options.timeoutMs });
     return judgeTls(probe, plan, secret, options.tlsCAFile);
   } catch (err) {
     if (codeOf(err) === 'ERR_TLS_REFUSED') {
@@ -224,11 +224,14 @@ async function checkLogin(adapter: DatabaseAdapter, secret: DatabaseSecret): Pro
   }
 }
 
+/** The host as the drivers connect to it: a bracketed IPv6 address (a DocumentDB host may be one) without its brackets. */
+const networkHost = (host: string): string => (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
+
 /** Resolve, connect, TLS, login: each skipped once one fails. Resolves whether the database was reachable (for the rotation checks). */
 async function checkConnection(secret: DatabaseSecret, adapter: DatabaseAdapter | Error, options: DoctorRunOptions, results: CheckResult[]): Promise<boolean> {
   const { host, port } = secret;
   try {
-    const addresses = await resolveHost(host, options.timeoutMs);
+    const addresses = await resolveHost(networkHost(host), options.timeoutMs);
     results.push({ id: 'dns', status: 'pass', summary: `${host} resolves to ${addresses.join(', ')}`, data: { addresses } });
   } catch (err) {
     const fix = `${host} does not resolve from this host: check the "host" field, this host's DNS (/etc/resolv.conf) and, in a VPC, enableDnsSupport and enableDnsHostnames`;
@@ -237,7 +240,7 @@ async function checkConnection(secret: DatabaseSecret, adapter: DatabaseAdapter 
     return false;
   }
   try {
-    const { durationMs } = await probeTcp(host, port, options.timeoutMs);
+    const { durationMs } = await probeTcp(networkHost(host), port, options.timeoutMs);
     results.push({ id: 'tcp', status: 'pass', summary: `connected to ${host}:${port} (${durationMs} ms)` });
   } catch (err) {
     results.push({ id: 'tcp', status: 'fail', summary: `no TCP connection to ${host}:${port}: ${codeOf(err) ?? 'error'}`, fix: tcpAdvice(err, host, port), data: { code: codeOf(err) } });

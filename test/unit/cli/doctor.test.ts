@@ -249,3 +249,19 @@ describe('doctor checks against hostile secret values', () => {
     expect(output).not.toContain(password);
   });
 });
+
+describe('doctor checks of an IPv6 host', () => {
+  it('resolves and connects to a bracketed IPv6 DocumentDB host as the driver does, not as a name', async () => {
+    const sm = new InMemorySecretsManager();
+    // Port 1 on ::1 is closed: the TCP check fails with ECONNREFUSED, after the DNS check passed.
+    await sm.send(new CreateSecretCommand({ Name: 'v6', SecretString: JSON.stringify({ engine: 'mongo', host: '[::1]', port: 1, username: 'app', password: 'Sup3r-secret-pw!', ssl: false }) }));
+    const fake: DatabaseAdapter = { maxUsernameBytes: 63, canLogIn: async () => true, openSession: async () => Promise.reject(new Error('unused')) };
+
+    const out = await runDoctorChecks({ secretId: 'v6', secretsManager: sm, timeoutMs: 1000, loadAdapter: async () => fake });
+    const byId = Object.fromEntries(out.results.map((r) => [r.id, r]));
+
+    expect(byId['fields']!.status).toBe('pass');
+    expect(byId['dns']).toMatchObject({ status: 'pass', data: { addresses: ['::1'] } });
+    expect(byId['tcp']).toMatchObject({ status: 'fail', data: { code: 'ECONNREFUSED' } });
+  });
+});
