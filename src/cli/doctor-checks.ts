@@ -3,9 +3,11 @@
  * it, resolve the host, open TCP, set up TLS, log in. The rotation setup is doctor-rotation.ts.
  * Every check produces one {@link CheckResult}; a check whose precondition failed is `skip`.
  */
+import { isIP } from 'node:net';
 import { InvalidSecretFormatError } from '../errors.js';
 import { engineNamed, parseSecretOf, type DatabaseEngine, type DatabaseSecret } from '../credentials/parse.js';
 import { prepareTls, tlsFor } from '../credentials/pg-tls.js';
+import { mongoUrl } from '../internal/mongo-url.js';
 import { loadAdapter } from '../rotation/adapters/load.js';
 import type { AdapterConnectOptions, DatabaseAdapter } from '../rotation/adapters/types.js';
 import type { SecretsManagerLike } from '../secrets-manager/client.js';
@@ -69,7 +71,42 @@ function engineFor(version: SecretVersion, fallback: DatabaseEngine | undefined)
   return engineNamed(named) ?? { problem: 'has an "engine" field naming no engine credstage knows (mongo, docdb, documentdb, redshift, postgres, postgresql)' };
 }
 
+/** A DNS name as pg resolves it: letters, digits, `_ . -`, a trailing dot allowed (an FQDN). */
+const PG_HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9.])?$/;
+
+/**
+ * Refuses a `host` that is not a hostname or an IP address (InvalidSecretFormatError naming the
+ * field, never the value): a host holding a URI (`postgres://admin:pw@db`) would otherwise be
+ * printed — with the password in it — in the fields, DNS and TCP lines. DocumentDB: the
+ * factories' own rule (mongoUrl); Redshift/PostgreSQL: what pg can resolve.
+ */
+function checkHost(secret: DatabaseSecret): void {
+  if (secret.engine === 'mongo') {
+    mongoUrl(secret.host, secret.port, secret);
+    return;
+  }
+  if (isIP(secret.host) !== 0 || (secret.host.length <= 253 && PG_HOSTNAME.test(secret.host))) return;
+  throw new InvalidSecretFormatError({ secretId: secret.secretId, versionId: secret.versionId, field: 'host', problem: 'must be a hostname or an IP address' });
+}
+
+/** Why a value is no JSON object (binary, not JSON), or undefined when it is one: said before any talk of its fields. */
+function notAnObject(version: SecretVersion): string | undefined {
+  if (version.secretString === undefined) return 'is a binary secret (SecretBinary); a database secret is a JSON SecretString';
+  try {
+    const json: unknown = JSON.parse(version.secretString);
+    return json !== null && typeof json === 'object' && !Array.isArray(json) ? undefined : 'must be a JSON object';
+  } catch {
+    // The SyntaxError quotes the value: it is not kept.
+    return 'is not valid JSON';
+  }
+}
+
 function checkFields(version: SecretVersion, options: DoctorRunOptions, secrets: string[]): { result: CheckResult; secret?: DatabaseSecret } {
+  const shape = notAnObject(version);
+  if (shape !== undefined) {
+    const fix = 'store the secret as a JSON SecretString ({"engine", "host", "port", "username", "password", ...}): aws secretsmanager put-secret-value --secret-string';
+    return { result: { id: 'fields', status: 'fail', summary: `the value of secret "${options.secretId}" ${shape}`, fix } };
+  }
   const engine = engineFor(version, options.engine);
   if (typeof engine !== 'string') {
     const fix = 'add "engine" to the secret ("mongo" for DocumentDB, "redshift" or "postgres"), or pass --engine to say which factory the app uses';
@@ -78,6 +115,7 @@ function checkFields(version: SecretVersion, options: DoctorRunOptions, secrets:
   try {
     const secret = parseSecretOf(engine, version, options.secretId);
     remember(secrets, version, secret);
+    checkHost(secret);
     const shown = {
       engine: secret.engine,
       host: secret.host,
@@ -153,7 +191,7 @@ async function checkTls(secret: DatabaseSecret, options: DoctorRunOptions): Prom
   if (!plan.use) return { id: 'tls', status: 'info', summary: `no TLS: plaintext on purpose, because ${plan.why}`, data: { why: plan.why } };
   try {
     const protocol = secret.engine === 'mongo' ? 'mongo' : 'postgres';
-    const probe = await probeTls({ host: secret.host, port: secret.port, protocol, ca: options.tlsCAFile?.pem, timeoutMs: options.timeoutMs });
+    const probe = await probeTls({ host: networkHost(secret.host), port: secret.port, protocol, ca: options.tlsCAFile?.pem, timeoutMs: options.timeoutMs });
     return judgeTls(probe, plan, secret, options.tlsCAFile);
   } catch (err) {
     if (codeOf(err) === 'ERR_TLS_REFUSED') {
@@ -186,11 +224,14 @@ async function checkLogin(adapter: DatabaseAdapter, secret: DatabaseSecret): Pro
   }
 }
 
+/** The host as the drivers connect to it: a bracketed IPv6 address (a DocumentDB host may be one) without its brackets. */
+const networkHost = (host: string): string => (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
+
 /** Resolve, connect, TLS, login: each skipped once one fails. Resolves whether the database was reachable (for the rotation checks). */
 async function checkConnection(secret: DatabaseSecret, adapter: DatabaseAdapter | Error, options: DoctorRunOptions, results: CheckResult[]): Promise<boolean> {
   const { host, port } = secret;
   try {
-    const addresses = await resolveHost(host, options.timeoutMs);
+    const addresses = await resolveHost(networkHost(host), options.timeoutMs);
     results.push({ id: 'dns', status: 'pass', summary: `${host} resolves to ${addresses.join(', ')}`, data: { addresses } });
   } catch (err) {
     const fix = `${host} does not resolve from this host: check the "host" field, this host's DNS (/etc/resolv.conf) and, in a VPC, enableDnsSupport and enableDnsHostnames`;
@@ -199,7 +240,7 @@ async function checkConnection(secret: DatabaseSecret, adapter: DatabaseAdapter 
     return false;
   }
   try {
-    const { durationMs } = await probeTcp(host, port, options.timeoutMs);
+    const { durationMs } = await probeTcp(networkHost(host), port, options.timeoutMs);
     results.push({ id: 'tcp', status: 'pass', summary: `connected to ${host}:${port} (${durationMs} ms)` });
   } catch (err) {
     results.push({ id: 'tcp', status: 'fail', summary: `no TCP connection to ${host}:${port}: ${codeOf(err) ?? 'error'}`, fix: tcpAdvice(err, host, port), data: { code: codeOf(err) } });

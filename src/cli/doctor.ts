@@ -20,7 +20,7 @@ export interface DoctorCommandDeps {
   loadAdapter?: DoctorRunOptions['loadAdapter'];
 }
 
-/** Each network step (resolve, connect, handshake, login, query) is bounded by this unless --timeout-ms says otherwise. */
+/** Each network step (a Secrets Manager request, resolve, connect, handshake, login, query) is bounded by this unless --timeout-ms says otherwise. */
 export const DEFAULT_DOCTOR_TIMEOUT_MS = 5_000;
 
 function positiveMs(value: string): number {
@@ -49,7 +49,7 @@ export function doctorCommand(ctx: CliContext, deps: DoctorCommandDeps = {}): Co
     .argument('<secretId>', 'name or ARN of the secret')
     .addOption(new Option('--engine <engine>', 'how the app connects, for a secret without an "engine" field').choices(['mongo', 'redshift', 'postgres']))
     .option('--tls-ca-file <path>', 'the CA bundle the app passes (DocumentDB tlsCAFile, Redshift/PostgreSQL ssl.ca), e.g. global-bundle.pem')
-    .option('--timeout-ms <ms>', 'bound of each network step', positiveMs, DEFAULT_DOCTOR_TIMEOUT_MS)
+    .option('--timeout-ms <ms>', 'bound of each network step (each Secrets Manager request too)', positiveMs, DEFAULT_DOCTOR_TIMEOUT_MS)
     .option('--json', 'print one JSON document (its "version" field names its shape)')
     .option('--strict', 'exit 1 on warnings too (a stuck AWSPENDING, a master secret that does not log in)');
   return withAwsOptions(command).action(async (secretId: string, options: DoctorCommandOptions) => {
@@ -63,7 +63,9 @@ export function doctorCommand(ctx: CliContext, deps: DoctorCommandDeps = {}): Co
         return;
       }
     }
-    const client = createSecretsManagerClient(secretsManagerConfigFrom(options));
+    // Secrets Manager is a network step too: a stalled endpoint answers within --timeout-ms, not the client's 5 s.
+    const requestHandler = { connectionTimeout: options.timeoutMs, requestTimeout: options.timeoutMs, throwOnRequestTimeout: true };
+    const client = createSecretsManagerClient({ ...secretsManagerConfigFrom(options), requestHandler });
     try {
       const { results, secrets } = await runDoctorChecks({
         secretId,

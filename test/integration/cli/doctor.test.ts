@@ -1,7 +1,12 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TLSSocket } from 'node:tls';
 import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../tools/servers/free-port.js';
+import { makeCertificates } from '../../support/certificates.js';
 import { motoClient } from '../../support/moto.js';
 import { uniqueName } from '../../support/names.js';
 import { servers } from '../../support/servers.js';
@@ -212,5 +217,103 @@ describe('credstage doctor', () => {
     expect(byId['read']!.status).toBe('fail');
     expect(byId['read']!.fix).toContain('the region');
     expect(byId['fields']!.status).toBe('skip');
+  });
+
+  describe('against servers that accept TCP and never answer', () => {
+    type Stall = 'silent' | 'ssl-yes-then-silent' | 'tls-then-silent';
+    const open: Server[] = [];
+    const sockets = new Set<Socket>();
+    let certDir: string;
+    let certs: ReturnType<typeof makeCertificates>;
+    beforeAll(() => {
+      certDir = mkdtempSync(join(tmpdir(), 'credstage-doctor-stall-'));
+      certs = makeCertificates(certDir);
+    });
+    afterEach(async () => {
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+      await Promise.all(open.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+    });
+    afterAll(() => rmSync(certDir, { recursive: true, force: true }));
+
+    /**
+     * A server on 127.0.0.1 that reads everything and answers nothing: at once (`silent`); after
+     * answering PostgreSQL's SSLRequest with S (`ssl-yes-then-silent`: the TLS handshake stalls);
+     * or after a complete TLS handshake with the test CA's certificate (`tls-then-silent`: the
+     * database's startup/hello stalls).
+     */
+    async function stallingServer(stall: Stall, postgres: boolean): Promise<number> {
+      const server = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        if (stall === 'silent') return void socket.on('data', () => undefined);
+        const startTls = (): void => {
+          const tls = new TLSSocket(socket, { isServer: true, cert: readFileSync(certs.certFile), key: readFileSync(certs.keyFile) });
+          tls.on('error', () => undefined);
+          tls.on('data', () => undefined);
+        };
+        if (stall === 'ssl-yes-then-silent' || postgres) {
+          socket.once('data', () => {
+            if (stall === 'ssl-yes-then-silent') return void socket.on('data', () => undefined).write('S');
+            socket.write('S', startTls);
+          });
+        } else {
+          startTls();
+        }
+      });
+      open.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as AddressInfo).port;
+    }
+
+    async function stalledSecret(engine: Engine, port: number, ssl: boolean): Promise<{ secretId: string; password: string; value: string }> {
+      const secretId = uniqueName(`cli/doctor-stall-${engine}`);
+      const password = awkwardPassword();
+      const json = { engine, host: '127.0.0.1', port, username: 'app', password, ssl, ...(engine === 'postgres' ? { dbname: 'postgres' } : {}) };
+      await createSecret(client, secretId, json);
+      return { secretId, password, value: JSON.stringify(json) };
+    }
+
+    const quick = (secretId: string, ...args: string[]): Promise<Finished> =>
+      credstage(['doctor', secretId, '--endpoint', servers().moto.endpoint, '--timeout-ms', '700', '--json', ...args], { killAfterMs: 60_000 });
+
+    it.each([
+      ['postgres', 'silent', true, 'tls', 'the answer to the SSLRequest took longer than 700 ms'],
+      ['postgres', 'ssl-yes-then-silent', true, 'tls', 'no TLS handshake with 127.0.0.1 within 700 ms'],
+      ['mongo', 'silent', true, 'tls', 'no TLS handshake with 127.0.0.1 within 700 ms'],
+      ['postgres', 'silent', false, 'login', 'timeout'],
+      ['mongo', 'silent', false, 'login', 'timed out after 700 ms'],
+      ['postgres', 'tls-then-silent', true, 'login', 'timeout'],
+      ['mongo', 'tls-then-silent', true, 'login', 'timed out after 700 ms'],
+    ] as const)('a %s server that stalls (%s, ssl %s) fails %s within --timeout-ms, prints valid JSON and exits 1', async (engine, stall, ssl, failing, says) => {
+      const port = await stallingServer(stall, engine === 'postgres');
+      const { secretId, password, value } = await stalledSecret(engine, port, ssl);
+
+      const run = await quick(secretId, ...(ssl ? ['--tls-ca-file', certs.caFile] : []));
+
+      expect(run.signal, 'doctor was killed: a step is not bounded, or a socket kept the process alive').toBeNull();
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      const report = JSON.parse(run.stdout) as Report;
+      const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+      expect(byId['tcp']!.status).toBe('pass');
+      if (failing === 'login') expect(byId['tls']!.status).toBe(ssl ? 'pass' : 'info');
+      expect(byId[failing]).toMatchObject({ status: 'fail' });
+      expect(byId[failing]!.summary).toContain(says);
+      expect(leakedPasswords(run.stdout + run.stderr, password, value)).toEqual([]);
+    });
+
+    it('bounds each Secrets Manager request by --timeout-ms when Secrets Manager accepts the connection and never answers', async () => {
+      const port = await stallingServer('silent', false);
+
+      const run = await credstage(['doctor', 'any/secret', '--endpoint', `http://127.0.0.1:${port}`, '--timeout-ms', '700', '--json'], { killAfterMs: 60_000 });
+
+      expect(run.signal).toBeNull();
+      expect(run.code).toBe(1);
+      const report = JSON.parse(run.stdout) as Report;
+      const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+      expect(byId['read']).toMatchObject({ status: 'fail', data: { code: 'ERR_SERVICE_UNAVAILABLE' } });
+      expect(byId['read']!.summary).toContain('700 ms');
+      expect(byId['pending']!.status).toBe('skip');
+    });
   });
 });

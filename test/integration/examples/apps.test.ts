@@ -87,17 +87,26 @@ describe('examples run against the test servers', () => {
     expect(leakedPasswords(stdout + stderr, password)).toEqual([]);
   });
 
-  it('documentdb-ec2-app after/ serves notes through rotations', async () => {
+  it('documentdb-ec2-app after/ serves notes through rotations, new connections after each one logging in with the new password', async () => {
     const { secretId, password } = await rotatableSecret(client, 'mongo', 'single-user');
     const db = `notes_${randomBytes(4).toString('hex')}`;
     const { run, url } = await startService('documentdb-ec2-app/after/app.ts', { SECRET_ID: secretId, DB_NAME: db });
 
     let rotating = true;
-    const post = async (seq: number): Promise<number> =>
+    const post = async (seq: number | string): Promise<number> =>
       (await request(`${url}/notes`, { method: 'POST', body: JSON.stringify({ id: `n${seq}`, text: `note ${seq}` }) })).status;
     const load = steadyRequests(post, () => rotating);
+    // Sequential requests reuse one pooled connection, logged in before the rotation: a burst
+    // makes the driver open new ones, which must log in with the new password.
+    const burst: number[] = [];
+    const sendBurst = async (round: number): Promise<void> => {
+      burst.push(...(await Promise.all(Array.from({ length: 8 }, (_, i) => post(`burst-${round}-${i}`)))));
+    };
     try {
-      for (let i = 0; i < 2; i++) await rotate(client, secretId, () => new Promise((resolve) => setTimeout(resolve, 300)));
+      for (let i = 0; i < 2; i++) {
+        await rotate(client, secretId, () => new Promise((resolve) => setTimeout(resolve, 300)));
+        await sendBurst(i);
+      }
     } finally {
       rotating = false;
     }
@@ -106,9 +115,12 @@ describe('examples run against the test servers', () => {
     const { stdout, stderr } = await stop(run);
 
     expect(statuses.length).toBeGreaterThan(0);
-    expect(statuses.filter((s) => s !== 201)).toEqual([]);
+    expect([...statuses, ...burst].filter((s) => s !== 201)).toEqual([]);
+    expect(burst).toHaveLength(16);
+    // Each rotation made the app log in again with the new password (the old one is refused).
+    expect((stdout.match(/^credentials: now \S+ \(version \S+, auth-failure\)$/gm) ?? []).length).toBeGreaterThanOrEqual(2);
     expect(listed.status).toBe(200);
-    expect((listed.body as unknown[]).length).toBe(Math.min(20, statuses.length));
+    expect((listed.body as unknown[]).length).toBe(Math.min(20, statuses.length + burst.length));
     expect(leakedPasswords(stdout + stderr, password)).toEqual([]);
   });
 

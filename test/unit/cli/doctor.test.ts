@@ -186,3 +186,82 @@ describe('doctor checks against a Secrets Manager that refuses', () => {
     expect(text).not.toContain(password);
   });
 });
+
+describe('doctor checks against hostile secret values', () => {
+  const secretId = 'Applications/MyApp/Hostile';
+  const password = 'Sup3r-secret-pw!';
+  const fake: DatabaseAdapter = { maxUsernameBytes: 63, canLogIn: async () => true, openSession: async () => Promise.reject(new Error('unused')) };
+
+  async function run(secret: { SecretString?: string; SecretBinary?: Uint8Array }, engine?: 'mongo' | 'postgres') {
+    const sm = new InMemorySecretsManager();
+    await sm.send(new CreateSecretCommand({ Name: secretId, ...secret }));
+    const out = await runDoctorChecks({ secretId, secretsManager: sm, timeoutMs: 1000, engine, loadAdapter: async () => fake });
+    const report = redactReport(doctorReport(secretId, out.results, { strict: false }), out.secrets);
+    const byId = Object.fromEntries(report.checks.map((r) => [r.id, r]));
+    return { byId, report, output: `${JSON.stringify(report)}\n${formatDoctorReport(report).join('\n')}` };
+  }
+
+  it.each([
+    ['postgres', 'postgres://admin:Hunter2-admin-pw@127.0.0.1:5432/dev'],
+    ['mongo', 'mongodb://admin:Hunter2-admin-pw@127.0.0.1:27017/?authSource=admin'],
+    ['postgres', 'admin:Hunter2-admin-pw@db.example.com'],
+  ] as const)('fails the "host" field of a %s secret whose host is a URI with credentials, and never prints it', async (engine, host) => {
+    const { byId, report, output } = await run({ SecretString: JSON.stringify({ engine, host, username: 'app', password, ssl: false }) });
+
+    expect(output).not.toContain('Hunter2-admin-pw');
+    expect(output).not.toContain(password);
+    expect(byId['fields']).toMatchObject({ status: 'fail', data: { field: 'host' } });
+    expect(byId['fields']!.summary).toContain('must be a hostname or an IP address');
+    expect(['dns', 'tcp', 'tls', 'login'].map((id) => byId[id]!.status)).toEqual(['skip', 'skip', 'skip', 'skip']);
+    expect(report.exitCode).toBe(1);
+  });
+
+  it('fails the "host" field of a host with a space, without trying to resolve it', async () => {
+    const { byId } = await run({ SecretString: JSON.stringify({ engine: 'postgres', host: 'db host.example.com', username: 'app', password }) });
+
+    expect(byId['fields']).toMatchObject({ status: 'fail', data: { field: 'host' } });
+    expect(byId['dns']!.status).toBe('skip');
+  });
+
+  it('does not pass the AWSPENDING check when the secret itself could not be read', async () => {
+    const sm = new InMemorySecretsManager();
+    const out = await runDoctorChecks({ secretId: 'does/not/exist', secretsManager: sm, timeoutMs: 1000, loadAdapter: async () => fake });
+    const byId = Object.fromEntries(out.results.map((r) => [r.id, r]));
+
+    expect(byId['read']!.status).toBe('fail');
+    expect(byId['pending']).toMatchObject({ status: 'skip' });
+    expect(out.results.filter((r) => r.status === 'pass')).toEqual([]);
+  });
+
+  it('says a binary secret is binary, not that it lacks an "engine" field', async () => {
+    const { byId } = await run({ SecretBinary: new TextEncoder().encode(JSON.stringify({ engine: 'postgres', password })) });
+
+    expect(byId['fields']!.status).toBe('fail');
+    expect(byId['fields']!.summary).toContain('binary');
+    expect(byId['fields']!.summary).not.toContain('"engine" field');
+  });
+
+  it('says a SecretString that is not a JSON object is that, not that it lacks an "engine" field', async () => {
+    const { byId, output } = await run({ SecretString: `host=db user=app password=${password}` });
+
+    expect(byId['fields']!.status).toBe('fail');
+    expect(byId['fields']!.summary).toContain('not valid JSON');
+    expect(output).not.toContain(password);
+  });
+});
+
+describe('doctor checks of an IPv6 host', () => {
+  it('resolves and connects to a bracketed IPv6 DocumentDB host as the driver does, not as a name', async () => {
+    const sm = new InMemorySecretsManager();
+    // Port 1 on ::1 is closed: the TCP check fails with ECONNREFUSED, after the DNS check passed.
+    await sm.send(new CreateSecretCommand({ Name: 'v6', SecretString: JSON.stringify({ engine: 'mongo', host: '[::1]', port: 1, username: 'app', password: 'Sup3r-secret-pw!', ssl: false }) }));
+    const fake: DatabaseAdapter = { maxUsernameBytes: 63, canLogIn: async () => true, openSession: async () => Promise.reject(new Error('unused')) };
+
+    const out = await runDoctorChecks({ secretId: 'v6', secretsManager: sm, timeoutMs: 1000, loadAdapter: async () => fake });
+    const byId = Object.fromEntries(out.results.map((r) => [r.id, r]));
+
+    expect(byId['fields']!.status).toBe('pass');
+    expect(byId['dns']).toMatchObject({ status: 'pass', data: { addresses: ['::1'] } });
+    expect(byId['tcp']).toMatchObject({ status: 'fail', data: { code: 'ECONNREFUSED' } });
+  });
+});
