@@ -7,6 +7,7 @@ import { getDocumentDbClient, type ClientSwitchEvent, type DocumentDbClientEvent
 import { CHURNING_POOL, mixedWorkload, verifyWorkload, type LoadDoc } from '../../support/documentdb-load.js';
 import { alternatingRotator, singleUserRotator, sleep, userWithSecret, useDocumentDbFixtures } from './helpers.js';
 import { uniqueName } from '../../support/names.js';
+import { SecretCache } from '../../../src/cache/secret-cache.js';
 
 const DB = 'credstage_it';
 const STALL_MS = 10_000;
@@ -103,7 +104,11 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
   it('keeps every operation working through alternating-users rotations and switches between the two users', async () => {
     const { secretId, username } = await userWithSecret(fx.sm, fx.admin);
     const events: DocumentDbClientEvent[] = [];
-    const client = await getDocumentDbClient({ secretId, secretsManager: fx.sm, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
+    // A short TTL: the old user keeps working after a rotation, and a rejected login finds the
+    // re-passworded user in AWSPENDING, so only the cache's refresh of AWSCURRENT moves the client
+    // to the other user. The test is about that switch of username.
+    const cache = new SecretCache({ secretsManager: fx.sm, ttlMs: 1_000 });
+    const client = await getDocumentDbClient({ secretId, cache, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
     const name = uniqueName('alt');
     const items: Collection<LoadDoc> = client.db(DB).collection<LoadDoc>(name);
     const runId = randomUUID();
@@ -133,6 +138,7 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
     } finally {
       running = false;
       await client.close();
+      await cache.close();
     }
   });
 });
