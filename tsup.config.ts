@@ -12,6 +12,7 @@ export default defineConfig([
       'redshift/index': 'src/redshift/index.ts',
       'rotation/index': 'src/rotation/index.ts',
       'testing/index': 'src/testing/index.ts',
+      'mongoose/index': 'src/mongoose/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

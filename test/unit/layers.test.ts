@@ -18,6 +18,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   credentials: ['errors.ts', 'internal', 'secrets-manager', 'cache'],
   documentdb: ['errors.ts', 'internal', 'secrets-manager', 'cache', 'credentials'],
   redshift: ['errors.ts', 'internal', 'secrets-manager', 'cache', 'credentials'],
+  mongoose: ['errors.ts', 'internal', 'secrets-manager', 'cache', 'credentials', 'documentdb'],
   rotation: ['errors.ts', 'internal', 'secrets-manager', 'credentials'],
   testing: ['errors.ts', 'internal', 'secrets-manager'],
   cli: ['errors.ts', 'internal', 'secrets-manager', 'cache', 'credentials', 'rotation'],
