@@ -72,6 +72,12 @@ function checkMongoose(mongoose: unknown): MongooseLike {
   return m as MongooseLike;
 }
 
+function checkDisconnected(connection: NativeConnection): void {
+  if (connection.readyState !== DISCONNECTED) {
+    throw new InvalidOptionError('mongoose', `its default connection must be disconnected (readyState 0), it is ${connection.readyState}`);
+  }
+}
+
 function checkOptions(options: DocumentDbConnectionOptions, what: string): void {
   if (!isPlainObject(options as unknown)) throw new InvalidOptionError('options', 'must be an object');
   refuseUnknownKeys('', options, OPTION_KEYS, what);
@@ -79,13 +85,15 @@ function checkOptions(options: DocumentDbConnectionOptions, what: string): void 
   if (dbName !== undefined && (typeof dbName !== 'string' || dbName === '')) throw new InvalidOptionError('dbName', 'must be a non-empty string');
 }
 
-/**
- * Opens the DocumentDbClient over mongoose's driver and gives it to `connection` through
- * `setClient()`: `connection.db` becomes credstage's live Db handle, so every native
- * collection mongoose caches (`Collection.prototype.onOpen` takes `connection.db.collection(name)`
- * once) keeps routing to the current MongoClient, with credstage's retry rules.
- */
-async function attach(mongoose: MongooseLike, connection: NativeConnection, options: DocumentDbConnectionOptions): Promise<void> {
+interface Opened {
+  readonly client: DocumentDbClient;
+  readonly core: ClientCore;
+  readonly events: GenerationEvents;
+  readonly dbName: string | undefined;
+}
+
+/** Opens the DocumentDbClient over mongoose's driver, so its MongoClients carry mongoose's BSON types. */
+async function open(mongoose: MongooseLike, options: DocumentDbConnectionOptions): Promise<Opened> {
   const { dbName, onEvent, ...documentDbOptions } = options;
   const driver = mongoose.mongo as unknown as DriverEventClasses & { MongoClient: new (url: string, options: MongoClientOptions) => MongoClient };
   const events = new GenerationEvents(driver);
@@ -105,9 +113,19 @@ async function attach(mongoose: MongooseLike, connection: NativeConnection, opti
   } as Parameters<typeof openDocumentDb>[0]);
   opened = core;
   events.start(core.live.client);
+  return { client, core, events, dbName };
+}
+
+/**
+ * Gives `connection` the live client through mongoose's own `setClient()`: `connection.db`
+ * becomes credstage's live Db handle, so every native collection mongoose caches
+ * (`Collection.prototype.onOpen` takes `connection.db.collection(name)` once) keeps routing to
+ * the current MongoClient, with credstage's retry rules. On failure closes what `open` built.
+ */
+async function install(connection: NativeConnection, opened: Opened): Promise<void> {
+  const { client, core, events, dbName } = opened;
   try {
-    const live = liveMongoClient({ core, documentDb: client, events, dbName: () => dbName ?? core.live.secret.dbname });
-    connection.setClient(live);
+    connection.setClient(liveMongoClient({ core, documentDb: client, events, dbName: () => dbName ?? core.live.secret.dbname }));
   } catch (err) {
     await client.close();
     throw err;
@@ -153,8 +171,10 @@ export async function createDocumentDbConnection<M extends MongooseLike>(
 ): Promise<ReturnType<M['createConnection']>> {
   const m = checkMongoose(mongoose);
   checkOptions(options, 'createDocumentDbConnection');
+  const opened = await open(m, options);
+  // Made only once the login worked: a failed call leaves no connection behind in `mongoose.connections`.
   const connection = m.createConnection() as NativeConnection;
-  await attach(m, connection, options);
+  await install(connection, opened);
   return connection as ReturnType<M['createConnection']>;
 }
 
@@ -179,10 +199,15 @@ export async function connectDocumentDb<M extends MongooseLike>(mongoose: M, opt
   const m = checkMongoose(mongoose);
   checkOptions(options, 'connectDocumentDb');
   const connection = m.connection as NativeConnection;
-  if (connection.readyState !== DISCONNECTED) {
-    throw new InvalidOptionError('mongoose', `its default connection must be disconnected (readyState 0), it is ${connection.readyState}`);
+  checkDisconnected(connection);
+  const opened = await open(m, options);
+  try {
+    checkDisconnected(connection); // someone may have called mongoose.connect() meanwhile
+  } catch (err) {
+    await opened.client.close();
+    throw err;
   }
-  await attach(m, connection, options);
+  await install(connection, opened);
   return connection;
 }
 
