@@ -60,6 +60,20 @@ describe.each([
     }
   });
 
+  it('gives an Admin from connection.db.admin() that keeps working after a credential switch (mongoose brings its own driver, whose Admin class is not this package\'s)', async () => {
+    const { conn, rotate } = await connectionWithSecret();
+    try {
+      const admin = conn.db!.admin(); // taken once, before the switch
+      await expect(admin.ping()).resolves.toMatchObject({ ok: 1 });
+      await rotate();
+      await conn.db!.collection('x').findOne({}); // the switch
+      expect(documentDbClientOf(conn)!.stats()).toMatchObject({ switchesAfterAuthFailure: 1, openClients: 1 });
+      await expect(admin.ping()).resolves.toMatchObject({ ok: 1 });
+    } finally {
+      await conn.close();
+    }
+  });
+
   it('close() closes every MongoClient, says disconnected, and refuses further use of its client with ClosedError', async () => {
     const { conn, rotate } = await connectionWithSecret();
     const A = conn.model('A', new mongoose.Schema({ k: String }), uniqueName('a'));
