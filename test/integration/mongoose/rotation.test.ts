@@ -8,7 +8,7 @@ import { CHURNING_POOL } from '../../support/documentdb-load.js';
 import { motoClient } from '../../support/moto.js';
 import { uniqueName } from '../../support/names.js';
 import { AcknowledgedInserts, rotationsUnderLoad } from '../../support/orm-rotation.js';
-import { rotatableSecret } from '../rotation/support.js';
+import { asMongoAdmin, rotatableSecret } from '../rotation/support.js';
 
 const DB = 'credstage_it';
 // mongoose 8's types declare the module 'mongoose', so they cannot be imported under the alias: load it untyped.
@@ -37,9 +37,11 @@ function itemOps(Item: mongoose9.Model<Item>, acked: AcknowledgedInserts): (seq:
   };
 }
 
-/** Stored count per key, read through the same model after the load. */
+/** Stored count per key, read after the load by FerretDB's admin user with the plain driver (not through credstage). */
 async function storedCounts(Item: mongoose9.Model<Item>): Promise<Map<string, number>> {
-  const rows = await Item.aggregate<{ _id: string; count: number }>([{ $group: { _id: '$key', count: { $sum: 1 } } }]);
+  const rows = await asMongoAdmin((admin) =>
+    admin.db(DB).collection(Item.collection.collectionName).aggregate<{ _id: string; count: number }>([{ $group: { _id: '$key', count: { $sum: 1 } } }]).toArray(),
+  );
   return new Map(rows.map((row) => [row._id, row.count]));
 }
 
