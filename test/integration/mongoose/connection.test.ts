@@ -74,6 +74,28 @@ describe.each([
     }
   });
 
+  it('runs a session on the MongoClient live when it started; after a switch its operations fail with the driver\'s error, are not retried, and the model works without it', async () => {
+    const { conn, rotate } = await connectionWithSecret();
+    try {
+      const A = conn.model('A', new mongoose.Schema({ k: String }), uniqueName('a'));
+      await A.create({ k: 'a1' });
+      const session = await conn.startSession();
+      await expect(A.countDocuments().session(session)).resolves.toBe(1);
+      await rotate();
+      await A.create({ k: 'a2' }); // the switch
+      const { retries } = documentDbClientOf(conn)!.stats();
+
+      await expect(A.countDocuments().session(session)).rejects.toMatchObject({ name: 'MongoInvalidArgumentError', message: 'ClientSession must be from the same MongoClient' });
+      expect(documentDbClientOf(conn)!.stats().retries).toBe(retries);
+      await session.endSession();
+      await expect(A.countDocuments()).resolves.toBe(2);
+      // The ended session no longer holds the retired MongoClient open.
+      await expect.poll(() => documentDbClientOf(conn)!.stats().openClients, { timeout: 5_000 }).toBe(1);
+    } finally {
+      await conn.close();
+    }
+  });
+
   it('close() closes every MongoClient, says disconnected, and refuses further use of its client with ClosedError', async () => {
     const { conn, rotate } = await connectionWithSecret();
     const A = conn.model('A', new mongoose.Schema({ k: String }), uniqueName('a'));
