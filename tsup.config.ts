@@ -13,6 +13,7 @@ export default defineConfig([
       'rotation/index': 'src/rotation/index.ts',
       'testing/index': 'src/testing/index.ts',
       'opentelemetry/index': 'src/opentelemetry/index.ts',
+      'mongoose/index': 'src/mongoose/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -1,4 +1,3 @@
-import { MongoClient } from 'mongodb';
 import { ClosedError } from '../errors.js';
 import { emitSafely } from '../internal/emit.js';
 import { publishDocumentDbClient, publishDocumentDbEvent } from '../diagnostics/publish.js';
@@ -9,7 +8,7 @@ import type { DocumentDbClientEvent } from './events.js';
 import { classifyFailure, describeFailure } from './failures.js';
 import { Generation } from './generation.js';
 import { hideCredentials } from './hidden-credentials.js';
-import { mongoSettings, type DocumentDbClientConfig } from './options.js';
+import { mongoSettings, type DocumentDbClientConfig, type MongoClientFactory } from './options.js';
 
 /** Attempts of one operation beyond the first, whatever their reason. */
 export const MAX_RETRIES_PER_OPERATION = 5;
@@ -17,6 +16,16 @@ export const MAX_RETRIES_PER_OPERATION = 5;
 export const FOLLOW_CHECK_INTERVAL_MS = 1_000;
 const TRANSIENT_BACKOFF_MS = { baseMs: 25, maxMs: 500 };
 const REJECTED_MEMORY = 16;
+
+/**
+ * `new MongoClient()` of this package's `mongodb` peer, loaded on first use: an integration that
+ * brings its own driver (mongoose's copy, through `createMongoClient`) never needs it resolvable.
+ */
+let defaultFactory: Promise<MongoClientFactory> | undefined;
+function loadDefaultFactory(): Promise<MongoClientFactory> {
+  defaultFactory ??= import('mongodb').then(({ MongoClient }) => (url, options) => new MongoClient(url, options));
+  return defaultFactory;
+}
 
 /** The driver's error code, else the Node error code of its cause (`ECONNREFUSED`). */
 function errorCode(err: unknown): string | undefined {
@@ -242,9 +251,10 @@ export class ClientCore {
 
   /** A connected MongoClient for `secret`: `connect()` authenticates one connection, so a rejected password fails here. */
   async #openGeneration(secret: DocumentDbSecret): Promise<Generation> {
+    const factory = this.#config.createMongoClient ?? (await loadDefaultFactory());
     if (this.#closed) throw new ClosedError('DocumentDbClient');
     const { url, options } = mongoSettings(secret, this.#config);
-    const client = this.#config.createMongoClient ? this.#config.createMongoClient(url, options) : new MongoClient(url, options);
+    const client = factory(url, options);
     // Before connect(): the driver hands its credentials object to every pool and connection then.
     hideCredentials(client);
     const generation = new Generation(++this.#numbers, client, secret, (closed) => this.#onClosed(closed));

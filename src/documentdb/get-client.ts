@@ -34,6 +34,14 @@ import { resolveDocumentDbOptions, type DocumentDbClientOptions } from './option
  * ```
  */
 export async function getDocumentDbClient(options: DocumentDbClientOptions): Promise<DocumentDbClient> {
+  return (await openDocumentDb(options)).client;
+}
+
+/**
+ * What {@link getDocumentDbClient} builds, with its machinery: for integrations (mongoose) that
+ * need the live MongoClient itself. Resolves once a login succeeded; on failure closes what it built.
+ */
+export async function openDocumentDb(options: DocumentDbClientOptions): Promise<{ client: DocumentDbClient; core: ClientCore }> {
   const config = resolveDocumentDbOptions(options);
   // A DocumentDB listener takes every cache event too, so it serves as the cache's listener as it is.
   const onCacheEvent: ((event: CacheEvent) => void) | undefined = config.onEvent;
@@ -66,5 +74,5 @@ export async function getDocumentDbClient(options: DocumentDbClientOptions): Pro
     await client.close();
     throw err;
   }
-  return client;
+  return { client, core };
 }

@@ -1,5 +1,4 @@
 import { inspect } from 'node:util';
-import { Admin } from 'mongodb';
 import type { ClientCore } from './core.js';
 import { retryingCursor, type CursorLike } from './cursor.js';
 import { markPossiblyApplied } from './failures.js';
@@ -30,6 +29,14 @@ function isCollection(value: unknown): value is { dbName: string; collectionName
 
 function isDb(value: unknown): boolean {
   return isObject(value) && typeof value.databaseName === 'string' && typeof value.collection === 'function';
+}
+
+/**
+ * Told by shape, not `instanceof`: a MongoClient may come from another copy of the driver than
+ * this package's `mongodb` (mongoose brings its own), and its Admin is another class then.
+ */
+function isAdmin(value: unknown): boolean {
+  return isObject(value) && typeof value.listDatabases === 'function' && typeof value.serverStatus === 'function' && typeof value.collection !== 'function';
 }
 
 function isChangeStream(value: unknown): value is { once(event: 'close', listener: () => void): unknown } {
@@ -172,7 +179,7 @@ function holdUntilExecuted<B extends { execute: Method }>(bulk: B, release: () =
 function handleLabel(value: unknown): string | undefined {
   if (isCollection(value)) return `Collection(${value.dbName}.${value.collectionName})`;
   if (isDb(value)) return `Db(${String((value as { databaseName: string }).databaseName)})`;
-  if (value instanceof Admin) return 'Admin';
+  if (isAdmin(value)) return 'Admin';
   return undefined;
 }
 

@@ -20,6 +20,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   credentials: ['errors.ts', 'internal', 'diagnostics', 'secrets-manager', 'cache'],
   documentdb: ['errors.ts', 'internal', 'diagnostics', 'secrets-manager', 'cache', 'credentials'],
   redshift: ['errors.ts', 'internal', 'diagnostics', 'secrets-manager', 'cache', 'credentials'],
+  mongoose: ['errors.ts', 'internal', 'diagnostics', 'secrets-manager', 'cache', 'credentials', 'documentdb'],
   rotation: ['errors.ts', 'internal', 'diagnostics', 'secrets-manager', 'credentials'],
   testing: ['errors.ts', 'internal', 'secrets-manager'],
   // The OpenTelemetry bridge reads the channels only: it never reaches into what publishes them.
