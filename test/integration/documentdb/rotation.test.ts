@@ -118,8 +118,11 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
     try {
       const load = runLoad({ concurrency: 4, op: workload.op, running: () => running, maxDurationMs: 40_000, thinkMs: 10 });
       await sleep(300);
-      for (let i = 0; i < 6; i++) await rotator.rotate({ pauseMs: 500 });
-      await sleep(300);
+      for (let i = 0; i < 6; i++) {
+        await rotator.rotate({ pauseMs: 500 });
+        // Room for the cache's 1 s refresh and the client's once-a-second follow-up check of AWSCURRENT.
+        await sleep(2_500);
+      }
       running = false;
       const result = await load;
 
