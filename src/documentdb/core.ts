@@ -95,6 +95,17 @@ export class ClientCore {
     this.#live = generation;
   }
 
+  /**
+   * The switch under way away from the live generation after an auth failure, settled either
+   * way; undefined when there is none. An operation started now would only be rejected on the
+   * live generation (and make the driver clear its pool again).
+   */
+  switchAwayFromLive(): Promise<void> | undefined {
+    const running = this.#switching;
+    if (running === undefined || running.from === undefined || running.from !== this.#live) return undefined;
+    return running.promise.catch(() => undefined);
+  }
+
   /** The live generation with one operation counted on it; pair with `release()`. */
   acquire(): Generation {
     const generation = this.live;

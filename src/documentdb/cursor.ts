@@ -96,6 +96,9 @@ class RetryingCursor<C extends CursorLike> {
   /** A consuming call, run again on the live client while the cursor's first batch never reached the server. */
   async fetch(prop: PropertyKey, args: unknown[]): Promise<unknown> {
     const startedAt = this.core.monotonicMs();
+    // Not reading yet, on a client a switch is leaving: start on the one it opens (#start rebuilds).
+    const switching = this.#release === undefined ? this.core.switchAwayFromLive() : undefined;
+    if (switching !== undefined && this.#on === this.core.live) await switching;
     for (let attempt = 1; ; attempt++) {
       this.#start();
       try {

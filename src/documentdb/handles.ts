@@ -8,6 +8,8 @@ import type { Generation } from './generation.js';
 /** Resolves a handle (Db, Collection, Admin) on one generation's MongoClient. */
 type Resolve = (generation: Generation) => object;
 type Method = (...args: unknown[]) => unknown;
+/** The driver declares its operations `async` (insertOne, findOne, command, ...). */
+const AsyncFunction = (async () => undefined).constructor;
 
 function isObject(value: unknown): value is Record<PropertyKey, unknown> {
   return value !== null && typeof value === 'object';
@@ -86,10 +88,16 @@ export function liveHandle<T extends object>(core: ClientCore, resolve: Resolve,
       if (typeof value !== 'function' || prop === 'constructor') return value;
       return (...args: unknown[]) => {
         const hidesProgress = bulkMayHideProgress(prop, args, current);
-        return invoke(core, (generation) => {
-          const result = (on(generation) as Record<PropertyKey, Method>)[prop]!(...args);
-          return hidesProgress && isPromiseLike(result) ? Promise.resolve(result).catch(markBulkError) : result;
-        });
+        const run = (): unknown =>
+          invoke(core, (generation) => {
+            const result = (on(generation) as Record<PropertyKey, Method>)[prop]!(...args);
+            return hidesProgress && isPromiseLike(result) ? Promise.resolve(result).catch(markBulkError) : result;
+          });
+        // An `async` method returns a promise whenever it starts: it may as well start on the
+        // MongoClient a running switch is opening than be rejected on the one it is leaving.
+        // Cursors, handles and bulks are returned at once, so their methods never wait here.
+        const switching = value instanceof AsyncFunction ? core.switchAwayFromLive() : undefined;
+        return switching === undefined ? run() : switching.then(run);
       };
     },
     set(_target, prop, value) {
