@@ -25,11 +25,11 @@ export interface DocumentDbOwnOptions {
   secretId: string;
   /**
    * Extra MongoClient options; they override credstage's defaults (`directConnection: true`,
-   * `retryWrites: false`, `authSource: 'admin'`, `minHeartbeatFrequencyMS: 20`), in any spelling the driver accepts (it reads
-   * option names case-insensitively). Not allowed: `auth` (credentials come from the secret),
-   * two spellings of one option, and, when the secret says `ssl: true` or a CA is given,
-   * anything that turns TLS off (`tls`/`ssl` false) or weakens its verification
-   * (`tlsInsecure`, `tlsAllowInvalidCertificates`, `tlsAllowInvalidHostnames`,
+   * `retryWrites: false`, `authSource: 'admin'`, `minHeartbeatFrequencyMS: 20`), in any
+   * spelling the driver accepts (it reads option names case-insensitively). Not allowed: `auth`
+   * (credentials come from the secret), two spellings of one option, and, when the secret says
+   * `ssl: true` or a CA is given, anything that turns TLS off (`tls`/`ssl` false) or weakens
+   * its verification (`tlsInsecure`, `tlsAllowInvalidCertificates`, `tlsAllowInvalidHostnames`,
    * `rejectUnauthorized: false`, `checkServerIdentity`, `pskCallback`); through a tunnel, set
    * `servername` to the certificate's host name. Each is refused with InvalidOptionError.
    */
