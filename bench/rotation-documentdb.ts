@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { MongoClient, type Collection } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import { runLoad } from '../tools/demo/load.js';
 import { getDocumentDbClient, type DocumentDbClient } from '../src/documentdb/index.js';
 import { startFerretDb, startMoto } from '../tools/servers/index.js';
@@ -22,6 +22,7 @@ import {
 import type { RotationBenchOptions, RotationBenchRow } from './rotation.js';
 import { recording, rowFrom, type Sample } from './support/rotation-stats.js';
 import { runRotationSchedule } from './support/rotation-schedule.js';
+import { baselineSource, importBaseline } from './support/baseline.js';
 
 const DB = 'bench';
 const BLOCKING_BUDGET_MS = 5_000;
@@ -38,8 +39,9 @@ interface Contender {
 }
 
 /**
- * Runs credstage's getDocumentDbClient, the seed's read-once app and two clients that only
- * re-read AWSCURRENT side by side: same mixed load (inserts with unique ids, finds, `$inc`
+ * Runs credstage's getDocumentDbClient (and, with `baseline`, the getDocumentDbClient of that
+ * earlier commit), the seed's read-once app and two clients that only re-read AWSCURRENT
+ * (left out with `credstageOnly`) side by side: same mixed load (inserts with unique ids, finds, `$inc`
  * updates), same secret, same rotations. Every client's pool lets connections idle out after
  * 10 ms, so logins happen inside each rotation window as they do in production over time.
  * The note column says whether every write of the client landed exactly once.
@@ -70,13 +72,12 @@ export async function runDocumentDbBench(options: RotationBenchOptions): Promise
       },
     });
 
-    const credstage: DocumentDbClient = await getDocumentDbClient({ secretId, secretsManager: sm, mongoClientOptions: CHURNING_POOL });
-    const handle = (name: string): Collection<LoadDoc> => credstage.db(DB).collection<LoadDoc>(name);
-    const addCredstage = (): void => {
+    const addCredstage = async (name: string, open: typeof getDocumentDbClient): Promise<void> => {
+      const credstage: DocumentDbClient = await open({ secretId, secretsManager: sm, mongoClientOptions: CHURNING_POOL });
       const collection = `credstage_${randomUUID().slice(0, 8)}`;
-      const items = handle(collection); // taken once, before any rotation
+      const items = credstage.db(DB).collection<LoadDoc>(collection); // taken once, before any rotation
       contenders.push({
-        name: 'credstage getDocumentDbClient',
+        name,
         collection,
         exec: (fn) => fn(items),
         close: () => credstage.close(),
@@ -100,10 +101,15 @@ export async function runDocumentDbBench(options: RotationBenchOptions): Promise
         runId: randomUUID(),
       });
     };
-    addCredstage();
-    await addNaive('read once at start-up (seed)', 'read-once');
-    await addNaive('refresh AWSCURRENT, retry once', 'refresh-current');
-    await addNaive(`refresh AWSCURRENT, blocking ${BLOCKING_BUDGET_MS / 1000} s`, 'refresh-current-blocking');
+    await addCredstage('credstage getDocumentDbClient', getDocumentDbClient);
+    if (options.baseline !== undefined) {
+      const { commit, dir } = baselineSource(options.baseline);
+      const before = await importBaseline<{ getDocumentDbClient: typeof getDocumentDbClient }>(dir, 'src/documentdb/index.ts');
+      await addCredstage(`credstage at ${commit} (${options.baseline})`, before.getDocumentDbClient);
+    }
+    if (!options.credstageOnly) await addNaive('read once at start-up (seed)', 'read-once');
+    if (!options.credstageOnly) await addNaive('refresh AWSCURRENT, retry once', 'refresh-current');
+    if (!options.credstageOnly) await addNaive(`refresh AWSCURRENT, blocking ${BLOCKING_BUDGET_MS / 1000} s`, 'refresh-current-blocking');
 
     const t0 = performance.now();
     let running = true;

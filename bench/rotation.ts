@@ -1,11 +1,15 @@
 /**
  * `npm run bench:rotation -- --db redshift|documentdb [--rotations 10] [--pause-ms 1000]
- *   [--stall-ms 10000] [--concurrency 4] [--think-ms 20]`
+ *   [--stall-ms 10000] [--concurrency 4] [--think-ms 20]
+ *   [--credstage-only] [--baseline <git rev>]`
  *
  * Runs one rotation benchmark against servers it starts on 127.0.0.1 and prints, per client,
  * failed and ok queries over the whole run and the p50 / p99 / max latency of the queries that
- * started while a rotation was in progress. Every client gets the same load, against the same
- * secret, during the same rotations.
+ * started while a rotation was in progress, beside the p99 of those that started while none was
+ * (and the difference: what rotations add). DocumentDB only: `--baseline main` adds a row for
+ * credstage as of that revision (bench/support/baseline.ts), `--credstage-only` leaves out the
+ * naive clients so the two credstage rows share the machine with less else. Every client gets
+ * the same load, against the same secret, during the same rotations.
  *
  * Each database has its own module exporting one {@link RotationBench}:
  * `bench/rotation-redshift.ts` exports `runRedshiftBench`, `bench/rotation-documentdb.ts`
@@ -26,6 +30,10 @@ export interface RotationBenchOptions {
   concurrency: number;
   /** Pause after each query per worker, ms. */
   thinkMs: number;
+  /** DocumentDB: run only credstage's clients (today's and the baseline's), not the naive ones. */
+  credstageOnly?: boolean;
+  /** DocumentDB: a git revision whose credstage runs beside today's, same load, same rotations. */
+  baseline?: string;
 }
 
 /** One line of the table. */
@@ -36,6 +44,8 @@ export interface RotationBenchRow {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** p99 of the queries that started while no rotation was in progress (after the first second), ms. */
+  p99NoRotationMs?: number;
   /** Why a client did not run, or what it is. */
   note?: string;
 }
@@ -73,6 +83,8 @@ async function main(): Promise<void> {
       'stall-ms': { type: 'string' },
       concurrency: { type: 'string' },
       'think-ms': { type: 'string' },
+      'credstage-only': { type: 'boolean', default: false },
+      baseline: { type: 'string' },
     },
   });
   const options: RotationBenchOptions = {
@@ -81,6 +93,8 @@ async function main(): Promise<void> {
     stallMs: positive('stall-ms', values['stall-ms'], 10_000),
     concurrency: Math.max(1, positive('concurrency', values.concurrency, 4)),
     thinkMs: positive('think-ms', values['think-ms'], 20),
+    credstageOnly: values['credstage-only'] === true,
+    ...(values.baseline === undefined ? {} : { baseline: values.baseline }),
   };
   setDummyAwsEnv();
   let run: RotationBench;
@@ -97,7 +111,10 @@ async function main(): Promise<void> {
       `${options.stallMs > 0 ? ` + 1 stalled ${options.stallMs} ms` : ''}, ${options.concurrency} workers per client, think ${options.thinkMs} ms`,
   );
   const rows = await run(options);
-  console.log('failed/ok: whole run; latency: queries started during a rotation (PutSecretValue → stage move + 0.5 s)\n');
+  console.log(
+    'failed/ok: whole run; latency: queries started during a rotation (PutSecretValue → stage move + 0.5 s);\n' +
+      'p99 no rotation: queries started outside every rotation (after the first second); added p99 = p99 - p99 no rotation\n',
+  );
   console.log(formatTable(rows));
 }
 

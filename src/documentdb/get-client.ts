@@ -17,7 +17,8 @@ import { resolveDocumentDbOptions, type DocumentDbClientOptions } from './option
  *
  * Settings come from the secret (`host`, `port` 27017, `username`, `password`, `ssl`,
  * `dbname`) on top of DocumentDB defaults: TLS when `ssl` is true (with `tlsCAFile`, and never
- * a plaintext fallback), `retryWrites: false`, `authSource: 'admin'`, `directConnection: true`.
+ * a plaintext fallback), `retryWrites: false`, `authSource: 'admin'`, `directConnection: true`,
+ * `minHeartbeatFrequencyMS: 20` (see `DOCUMENTDB_DEFAULTS`).
  * The password goes to the driver as an option, never into a URI.
  *
  * @example

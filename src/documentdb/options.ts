@@ -25,11 +25,11 @@ export interface DocumentDbOwnOptions {
   secretId: string;
   /**
    * Extra MongoClient options; they override credstage's defaults (`directConnection: true`,
-   * `retryWrites: false`, `authSource: 'admin'`), in any spelling the driver accepts (it reads
-   * option names case-insensitively). Not allowed: `auth` (credentials come from the secret),
-   * two spellings of one option, and, when the secret says `ssl: true` or a CA is given,
-   * anything that turns TLS off (`tls`/`ssl` false) or weakens its verification
-   * (`tlsInsecure`, `tlsAllowInvalidCertificates`, `tlsAllowInvalidHostnames`,
+   * `retryWrites: false`, `authSource: 'admin'`, `minHeartbeatFrequencyMS: 20`), in any
+   * spelling the driver accepts (it reads option names case-insensitively). Not allowed: `auth`
+   * (credentials come from the secret), two spellings of one option, and, when the secret says
+   * `ssl: true` or a CA is given, anything that turns TLS off (`tls`/`ssl` false) or weakens
+   * its verification (`tlsInsecure`, `tlsAllowInvalidCertificates`, `tlsAllowInvalidHostnames`,
    * `rejectUnauthorized: false`, `checkServerIdentity`, `pskCallback`); through a tunnel, set
    * `servername` to the certificate's host name. Each is refused with InvalidOptionError.
    */
@@ -94,6 +94,11 @@ export const DOCUMENTDB_DEFAULTS: Readonly<MongoClientOptions> = Object.freeze({
   authSource: 'admin',
   // One endpoint (cluster, instance or tunnel): talk to it, do not discover a replica set.
   directConnection: true,
+  // A rejected login (a rotation changed the password) marks the server Unknown and clears the
+  // pool; operations already selecting it wait for the monitor's next check, which the driver
+  // spaces at least 500 ms apart. 20 ms keeps that wait out of a rotation's latency; the check
+  // is a hello on the monitor's own connection, and runs this often only while one is pending.
+  minHeartbeatFrequencyMS: 20,
 });
 
 const OWN_KEYS: KnownKeys<DocumentDbClientOptions> = {

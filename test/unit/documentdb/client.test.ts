@@ -1,8 +1,9 @@
 import { inspect } from 'node:util';
+import type { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { AuthenticationRejectedError, ClosedError } from '../../../src/errors.js';
 import { AwsStyleRotator } from '../../support/aws-style-rotator.js';
-import { FIRST_PASSWORD, deferred, documentDbSetup, lostReplyError, poolClearedError, poolClearedOnNetworkError } from './fake-mongo.js';
+import { FIRST_PASSWORD, FakeMongoClient, deferred, documentDbSetup, lostReplyError, poolClearedError, poolClearedOnNetworkError } from './fake-mongo.js';
 import { ManualClock } from '../../../src/testing/manual-clock.js';
 
 describe('DocumentDbClient across a rotation (fake server, in-memory Secrets Manager)', () => {
@@ -72,6 +73,39 @@ describe('DocumentDbClient across a rotation (fake server, in-memory Secrets Man
     expect(client.stats()).toMatchObject({ switchesAfterAuthFailure: 1, generation: 2 });
     expect(server.clients).toHaveLength(2);
     expect(sm.callCount('GetSecretValue')).toBe(1); // one AWSPENDING: it alone answers mid-rotation
+    await client.close();
+  });
+
+  it('starts an operation issued while a switch away from rejected credentials is under way on the new client, without trying the rejected ones', async () => {
+    const { server, events, client, switchBegun, finishLogin } = await switchHeldAtNewLogin();
+    const items = client.db().collection<{ _id: unknown }>('items');
+    const first = items.insertOne({ _id: 'a' }); // rejected: the switch begins
+    await switchBegun();
+
+    const second = items.insertOne({ _id: 'b' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    finishLogin();
+    await Promise.all([first, second]);
+
+    expect(server.docs('items').map((d) => d._id).sort()).toEqual(['a', 'b']);
+    expect(events.filter((e) => e.type === 'operation-retry')).toEqual([expect.objectContaining({ generation: 1, reason: 'auth' })]);
+    expect(client.stats()).toMatchObject({ retries: 1, switchesAfterAuthFailure: 1, generation: 2 });
+    await client.close();
+  });
+
+  it('starts reading a cursor made while a switch away from rejected credentials is under way on the new client, without trying the rejected ones', async () => {
+    const { server, events, client, switchBegun, finishLogin } = await switchHeldAtNewLogin();
+    server.docs('others').push({ _id: 1 });
+    const first = client.db().collection<{ _id: unknown }>('items').insertOne({ _id: 'a' });
+    await switchBegun();
+
+    const docs = client.db().collection<{ _id: number }>('others').find({}).toArray();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    finishLogin();
+    await first;
+
+    expect(await docs).toEqual([{ _id: 1 }]);
+    expect(events.filter((e) => e.type === 'operation-retry')).toEqual([expect.objectContaining({ generation: 1, reason: 'auth' })]);
     await client.close();
   });
 
@@ -175,3 +209,32 @@ describe('DocumentDbClient across a rotation (fake server, in-memory Secrets Man
     await client.close();
   });
 });
+
+/**
+ * A connected client, a rotation's password change done, and the login of the next MongoClient
+ * held until `finishLogin()`: after the first rejected operation, `switchBegun()` resolves
+ * once the switch is opening that client.
+ */
+async function switchHeldAtNewLogin() {
+  const loginGate = deferred();
+  const setup = await documentDbSetup({
+    createMongoClient: (url, mongoOptions) => {
+      const fake = new FakeMongoClient(setup.server, url, mongoOptions);
+      setup.server.clients.push(fake);
+      if (setup.server.clients.length === 2) {
+        const connectNow = fake.connect.bind(fake);
+        fake.connect = async () => {
+          await loginGate.promise;
+          return connectNow();
+        };
+      }
+      return fake as unknown as MongoClient;
+    },
+  });
+  const client = await setup.connect();
+  await setup.rotator.beginRotation();
+  const switchBegun = async (): Promise<void> => {
+    while (setup.server.clients.length < 2) await new Promise((resolve) => setTimeout(resolve, 0));
+  };
+  return { ...setup, client, switchBegun, finishLogin: loginGate.resolve };
+}

@@ -93,6 +93,13 @@ describe('MongoClient settings from a DocumentDB secret', () => {
     expect(options.tls).toBeUndefined();
   });
 
+  it('lets a MongoClient whose login was rejected check its server again within 20 ms, not the driver\'s 500 ms, and keeps an override', () => {
+    // A rejected login marks the server Unknown; operations already selecting it wait for the monitor's next check.
+    expect(mongoSettings(secret({ ssl: false }), config()).options.minHeartbeatFrequencyMS).toBe(20);
+    const overridden = mongoSettings(secret({ ssl: false }), config({ mongoClientOptions: { minheartbeatfrequencyms: 500 } as MongoClientOptions })).options;
+    expect(driverOptions({ url: 'mongodb://127.0.0.1:27017/', options: overridden }).minHeartbeatFrequencyMS).toBe(500);
+  });
+
   it('turns on TLS with the CA file when the secret says ssl: true', () => {
     const dir = mkdtempSync(join(tmpdir(), 'credstage-ca-'));
     const ca = join(dir, 'global-bundle.pem');
