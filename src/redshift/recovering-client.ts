@@ -19,8 +19,9 @@ interface PgClientState {
   _txStatus: unknown;
   processID: unknown;
   secretKey: unknown;
-  /** Queries the caller issued before connect() finished; pg sends them after the login. */
-  _queryQueue: unknown[];
+  /** Queries the caller issued before connect() finished; pg sends them after the login (`queryQueue` in pg 8.11). */
+  _queryQueue?: unknown[];
+  queryQueue?: unknown[];
   /** Fails every queued query with `err` (pg does so when the connection ends). */
   _errorAllQueries(err: Error): void;
 }
@@ -114,13 +115,13 @@ export function recoveringClientClass(setup: Setup): RecoveringClientClass {
           // pg fails the queries queued before the login finished when this connection ends; none
           // was sent (pg sends them after the login), so keep them for the next attempt instead.
           const held: unknown[] = [];
-          state.connection.prependOnceListener('end', () => held.push(...state._queryQueue.splice(0)));
+          state.connection.prependOnceListener('end', () => held.push(...queryQueueOf(state).splice(0)));
           // Nothing more will come on this socket; close it rather than wait for the server.
           if (state.connection.stream.destroyed !== true) state.connection.stream.destroy();
           await ended;
           // pg emits the Client's `end` on the next tick after the Connection's: let it pass (held back).
           await new Promise((resolve) => setImmediate(resolve));
-          state._queryQueue.unshift(...held);
+          queryQueueOf(state).unshift(...held);
         }
         throw err;
       }
@@ -147,6 +148,11 @@ export function recoveringClientClass(setup: Setup): RecoveringClientClass {
       state._activeQuery = state._txStatus = state.processID = state.secretKey = null;
     }
   };
+}
+
+/** pg's queue of unsent queries: `_queryQueue` in newer pg 8.x (where `queryQueue` is a deprecated getter), `queryQueue` in pg 8.11. */
+function queryQueueOf(state: PgClientState): unknown[] {
+  return state._queryQueue ?? state.queryQueue ?? [];
 }
 
 /** The listeners on a pg Connection besides pg's own `newListener` hook, with whether each was added with `once`. */
