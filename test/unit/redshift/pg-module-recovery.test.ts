@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClosedError } from '../../../src/errors.js';
-import { pgModule, type PgModule, type PgModuleOptions, type RedshiftEvent } from '../../../src/redshift/index.js';
+import { ClosedError, InvalidOptionError } from '../../../src/errors.js';
+import { getRedshiftPool, pgModule, type PgModule, type PgModuleOptions, type RedshiftEvent } from '../../../src/redshift/index.js';
 import { Fixture, PASSWORD_2, SECRET_ID } from './support/fixtures.js';
 
 let fixture: Fixture | undefined;
@@ -95,5 +95,24 @@ describe('pgModule Client: connect() recovering on the same instance', () => {
     const err = await connecting.catch((e: unknown) => e);
     await expect(queued).rejects.toBe(err);
     expect(fixture.db.queries).toBe(0);
+  });
+});
+
+describe('pgModule settings: a password cannot come in through the host', () => {
+  it('refuses a URL with credentials as connectionConfig.host or poolConfig.host without printing it', async () => {
+    fixture = await Fixture.start();
+    const sm = fixture.sm;
+    const host = 'postgres://app:hunter2-in-a-url@db.example.com:5439/dev';
+
+    const errors = [
+      (() => { try { pgModule({ secretId: SECRET_ID, secretsManager: sm, connectionConfig: { host } }); } catch (e) { return e; } })(),
+      (() => { try { getRedshiftPool({ secretId: SECRET_ID, secretsManager: sm, poolConfig: { host } }); } catch (e) { return e; } })(),
+    ];
+
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(InvalidOptionError);
+      expect(String((err as Error).message)).toMatch(/"(connectionConfig|poolConfig)\.host"/);
+      expect(String((err as Error).message)).not.toContain('hunter2');
+    }
   });
 });
