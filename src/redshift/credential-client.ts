@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ClientConfig } from 'pg';
 import { isAuthenticationError } from '../credentials/auth-errors.js';
+import { ClosedError } from '../errors.js';
 import type { RedshiftSecret } from '../credentials/parse.js';
 import type { Setup } from './options.js';
 import { tlsFor } from '../credentials/pg-tls.js';
@@ -36,6 +37,8 @@ interface PgClientInternals {
   ssl: unknown;
   connectionParameters: { user?: string; database?: string; host?: string; port?: number; ssl?: unknown };
   connection: { ssl: unknown; stream: { destroyed?: boolean } };
+  /** Set by `end()`. */
+  _ending: boolean;
 }
 
 function setHidden(target: object, key: string, value: string): void {
@@ -78,6 +81,10 @@ export function credentialClientClass(setup: Setup): CredentialClientClass {
       if (self.connection.stream.destroyed) {
         // pg-pool's connectionTimeoutMillis fired while the secret was being read.
         throw new Error('timeout expired');
+      }
+      if (self._ending) {
+        // end() ran while the secret was being read: pg would still open the socket and log in, and leave it open.
+        throw new ClosedError('pg Client (end() was called before its login)');
       }
       self.user = self.connectionParameters.user = secret.username;
       self.database = self.connectionParameters.database = database;

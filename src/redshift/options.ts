@@ -95,6 +95,10 @@ function checkPgConfig(name: string, config: unknown): Setup['overrides'] {
     if (typeof config['host'] !== 'string' || config['host'] === '') {
       throw new InvalidOptionError(`${name}.host`, 'must be a non-empty string');
     }
+    // A URL here would carry a password into login events and pg's DNS errors: refused, and not printed.
+    if (/[/@]/.test(config['host']) && !config['host'].startsWith('/')) {
+      throw new InvalidOptionError(`${name}.host`, 'must be a host name, an IP address or a socket directory, not a URL (the credentials come from the secret)');
+    }
     overrides.host = config['host'];
   }
   if (config['port'] !== undefined) {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { ClientConfig } from 'pg';
+import { ClosedError } from '../errors.js';
 import { credentialClientClass, secretOfRejectedLogin } from './credential-client.js';
 import type { Setup } from './options.js';
 import { connectWithRecovery } from './recovery.js';
@@ -18,6 +19,11 @@ interface PgClientState {
   _txStatus: unknown;
   processID: unknown;
   secretKey: unknown;
+  /** Queries the caller issued before connect() finished; pg sends them after the login (`queryQueue` in pg 8.11). */
+  _queryQueue?: unknown[];
+  queryQueue?: unknown[];
+  /** Fails every queued query with `err` (pg does so when the connection ends). */
+  _errorAllQueries(err: Error): void;
 }
 
 type ConnectCallback = (err: Error | null, client?: pg.Client) => void;
@@ -80,13 +86,19 @@ export function recoveringClientClass(setup: Setup): RecoveringClientClass {
       this.#endHeldBack = false;
       try {
         const client = await connectWithRecovery(setup, async () => {
-          if (attempts++ > 0) await this.#freshConnection(callerListeners);
+          if (attempts++ > 0) {
+            // end() was called while credstage recovered: opening a new socket now would leak it.
+            if (state._ending) throw new ClosedError('pg Client (end() was called while connect() was recovering)');
+            await this.#freshConnection(callerListeners);
+          }
           return this.#attempt();
         });
         this.#connectInProgress = false;
         return client;
       } catch (err) {
         this.#connectInProgress = false;
+        // Queries held across rejected logins would otherwise wait for a login that never comes.
+        state._errorAllQueries(err as Error);
         // The client did end: say so after the caller has its error, as pg would have.
         if (this.#endHeldBack) process.nextTick(() => this.emit('end'));
         throw err;
@@ -100,11 +112,16 @@ export function recoveringClientClass(setup: Setup): RecoveringClientClass {
         return await super.connect();
       } catch (err) {
         if (secretOfRejectedLogin(err) !== undefined) {
+          // pg fails the queries queued before the login finished when this connection ends; none
+          // was sent (pg sends them after the login), so keep them for the next attempt instead.
+          const held: unknown[] = [];
+          state.connection.prependOnceListener('end', () => held.push(...queryQueueOf(state).splice(0)));
           // Nothing more will come on this socket; close it rather than wait for the server.
           if (state.connection.stream.destroyed !== true) state.connection.stream.destroy();
           await ended;
           // pg emits the Client's `end` on the next tick after the Connection's: let it pass (held back).
           await new Promise((resolve) => setImmediate(resolve));
+          queryQueueOf(state).unshift(...held);
         }
         throw err;
       }
@@ -131,6 +148,11 @@ export function recoveringClientClass(setup: Setup): RecoveringClientClass {
       state._activeQuery = state._txStatus = state.processID = state.secretKey = null;
     }
   };
+}
+
+/** pg's queue of unsent queries: `_queryQueue` in newer pg 8.x (where `queryQueue` is a deprecated getter), `queryQueue` in pg 8.11. */
+function queryQueueOf(state: PgClientState): unknown[] {
+  return state._queryQueue ?? state.queryQueue ?? [];
 }
 
 /** The listeners on a pg Connection besides pg's own `newListener` hook, with whether each was added with `once`. */
