@@ -13,33 +13,12 @@ import type { DatabaseAdapter } from '../../../src/rotation/adapters/types.js';
 import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js';
 import { InMemorySecretsManager } from '../../../src/testing/index.js';
 import { FakeDatabase, secretIn, secretJson } from '../../support/fake-database.js';
+import { reachableStrings } from './reachable.js';
 
 const SECRET_ID = 'app/db';
 const TOKEN = '11111111-2222-4333-8444-555555555555';
 /** A pending password (32 characters, GetRandomPassword's default) with all three quotes, so that util.inspect has to escape it inside an object. */
 const PENDING = 'New\'Pw"with`all3-padding-ABCDEFG';
-
-/** Every string reachable from `value`: own properties (hidden and symbol-keyed too) at any depth, Map and Set entries. */
-function reachableStrings(value: unknown): string[] {
-  const out: string[] = [];
-  const seen = new Set<object>();
-  const walk = (v: unknown): void => {
-    if (typeof v === 'string') {
-      out.push(v);
-      return;
-    }
-    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v)) return;
-    seen.add(v);
-    if (v instanceof Map) for (const [k, x] of v) (walk(k), walk(x));
-    if (v instanceof Set) for (const x of v) walk(x);
-    for (const key of Reflect.ownKeys(v)) {
-      const d = Object.getOwnPropertyDescriptor(v, key);
-      if (d !== undefined && 'value' in d) walk(d.value);
-    }
-  };
-  walk(value);
-  return out;
-}
 
 /** `value` as is, with its quotes doubled (an SQL literal), inside a JSON string, and inside a JSON string inside a JSON string. */
 function formsOf(value: string): string[] {
