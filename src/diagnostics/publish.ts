@@ -70,8 +70,21 @@ export function publishDocumentDbEvent(event: { type: string }): void {
   }
 }
 
-/** Publishes a MongoClient built or closed on `credstage:documentdb:client`. */
+// MongoClients open now, per secret id, kept whether or not anyone listens (a map update per
+// MongoClient built or closed), so that a meter installed late reads the true number instead of
+// counting closes it never saw opened. On globalThis under a registered symbol: the ESM and the
+// CommonJS copy of credstage in one process count into the same map.
+const OPEN_CLIENTS_KEY = Symbol.for('credstage.documentdb.openClients');
+const openClients: Map<string, number> = ((globalThis as Record<symbol, unknown>)[OPEN_CLIENTS_KEY] ??= new Map<string, number>()) as Map<string, number>;
+
+/** The MongoClients of every DocumentDB client of the process open now, per secret id (0 once all closed). */
+export function openDocumentDbClients(): ReadonlyMap<string, number> {
+  return openClients;
+}
+
+/** Counts a MongoClient built or closed and publishes it on `credstage:documentdb:client`. */
 export function publishDocumentDbClient(message: Exclude<DocumentDbClientMessage, { type: 'switch' }>): void {
+  openClients.set(message.secretId, (openClients.get(message.secretId) ?? 0) + (message.type === 'open' ? 1 : -1));
   if (documentDbChannel.hasSubscribers) documentDbChannel.publish(message);
 }
 

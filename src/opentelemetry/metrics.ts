@@ -1,4 +1,4 @@
-import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, ObservableResult, ObservableUpDownCounter } from '@opentelemetry/api';
 import type {
   CacheMessage,
   DocumentDbClientMessage,
@@ -12,7 +12,9 @@ import type {
 /**
  * The instruments of the bridge, by their OpenTelemetry names. Durations are histograms in
  * seconds (`s`), as the semantic conventions ask; counts of things are counters with a
- * `{thing}` unit; the number of open MongoClients is an UpDownCounter (`.count`, not plural).
+ * `{thing}` unit; the number of open MongoClients is an asynchronous UpDownCounter (`.count`, not
+ * plural) read from credstage's own count at each collection, so it is right also when the bridge
+ * is installed after clients were opened.
  */
 export const METRIC_NAMES = Object.freeze({
   secretsManagerCalls: 'credstage.secretsmanager.calls',
@@ -67,12 +69,14 @@ export class CredstageMetrics {
   readonly #refreshes: Counter;
   readonly #login: Histogram;
   readonly #recovery: Histogram;
-  readonly #clients: UpDownCounter;
+  readonly #clients: ObservableUpDownCounter;
+  readonly #observeClients: (result: ObservableResult) => void;
   readonly #switches: Counter;
   readonly #step: Histogram;
   readonly #scheduler: Counter;
 
-  constructor(meter: Meter) {
+  /** `openClients`: the MongoClients open now, per secret id (read at each collection). */
+  constructor(meter: Meter, openClients: () => ReadonlyMap<string, number>) {
     const n = METRIC_NAMES;
     this.#smCalls = meter.createCounter(n.secretsManagerCalls, { unit: '{call}', description: 'Requests credstage sent to Secrets Manager, by API and outcome.' });
     this.#smDuration = seconds(meter, n.secretsManagerCallDuration, 'Time of one Secrets Manager request.');
@@ -80,10 +84,19 @@ export class CredstageMetrics {
     this.#refreshes = meter.createCounter(n.cacheRefreshes, { unit: '{refresh}', description: 'GetSecretValue fetches of the SecretCache, by outcome.' });
     this.#login = seconds(meter, n.loginDuration, 'Database logins of the connection factories, by outcome (ok, rejected, error).');
     this.#recovery = seconds(meter, n.recoveryDuration, 'Recoveries after a rejected password, by outcome and where credentials were found.');
-    this.#clients = meter.createUpDownCounter(n.documentDbClientCount, { unit: '{client}', description: 'MongoClients open now (the live one and retired ones finishing work).' });
+    this.#clients = meter.createObservableUpDownCounter(n.documentDbClientCount, { unit: '{client}', description: 'MongoClients open now (the live one and retired ones finishing work).' });
+    this.#observeClients = (result) => {
+      for (const [secretId, open] of openClients()) result.observe(open, { [ATTRIBUTES.secretId]: secretId });
+    };
+    this.#clients.addCallback(this.#observeClients);
     this.#switches = meter.createCounter(n.documentDbClientSwitches, { unit: '{switch}', description: 'Moves of a DocumentDB client to a new MongoClient, by reason.' });
     this.#step = seconds(meter, n.rotationStepDuration, 'Rotation steps of the engine, by step and outcome.');
     this.#scheduler = meter.createCounter(n.schedulerEvents, { unit: '{event}', description: 'Decisions and outcomes of RotationScheduler, by type.' });
+  }
+
+  /** Stops reporting the open MongoClients (the synchronous instruments just stop being fed). */
+  stop(): void {
+    this.#clients.removeCallback(this.#observeClients);
   }
 
   secretsManagerCall(m: SecretsManagerCallMessage): void {
@@ -123,11 +136,9 @@ export class CredstageMetrics {
     this.#recovery.record(m.durationMs / 1000, withError(attributes, m.errorCode));
   }
 
+  /** Switches; `open` and `closed` are counted by credstage itself (see the constructor's `openClients`). */
   documentDbClient(m: DocumentDbClientMessage): void {
-    const secret = { [ATTRIBUTES.secretId]: m.secretId };
-    if (m.type === 'open') this.#clients.add(1, secret);
-    else if (m.type === 'closed') this.#clients.add(-1, secret);
-    else this.#switches.add(1, { ...secret, [ATTRIBUTES.switchReason]: m.reason });
+    if (m.type === 'switch') this.#switches.add(1, { [ATTRIBUTES.secretId]: m.secretId, [ATTRIBUTES.switchReason]: m.reason });
   }
 
   rotationStep(m: RotationStepMessage): void {

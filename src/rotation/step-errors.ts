@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import { CredstageError, InvalidOptionError, RotationError, RotationInProgressError } from '../errors.js';
 import { REDACTED } from '../internal/redact.js';
 import type { RotationStepName } from './types.js';
@@ -11,12 +10,15 @@ import type { RotationStepName } from './types.js';
  */
 function quotedForms(value: string): string[] {
   const quotesDoubled = value.replaceAll("'", "''");
+  const inJson = JSON.stringify(value).slice(1, -1);
   const forms = new Set([
     value,
     quotesDoubled,
     value.replaceAll('\\', '\\\\'),
     quotesDoubled.replaceAll('\\', '\\\\'),
-    JSON.stringify(value).slice(1, -1),
+    inJson,
+    // A SecretString is JSON; an HTTP answer quoting it is JSON again.
+    JSON.stringify(inJson).slice(1, -1),
     encodeURIComponent(value),
   ]);
   return [...forms].sort((a, b) => b.length - a.length);
@@ -70,15 +72,63 @@ export function describeCause(err: unknown): string {
   return `${name}${code}${message}`;
 }
 
-/** `err`, or a plain copy without the secret when anything reachable from it contains one. */
-export function sanitizeCause(err: unknown, secrets: KnownSecrets): unknown {
-  let text: string;
-  try {
-    text = `${inspect(err, { depth: 6, showHidden: false })}\n${describeCause(err)}`;
-  } catch {
-    text = describeCause(err);
+/** How many objects of a cause are looked at before it is taken to hold a secret (unchecked is unsafe). */
+const MAX_NODES = 5_000;
+
+/**
+ * Every string reachable from `root` — own properties hidden or not, symbol-keyed, at any depth,
+ * Map and Set entries, byte arrays as UTF-8 — passed raw to `visit` (util.inspect would escape
+ * quotes, cut long strings and stop at a depth). Getters are not called. Returns false when it
+ * gave up (too many objects), or when it found an SDK `$response` of a 2xx answer: an answer the
+ * SDK could not parse, whose body is the API's output (a GetSecretValue's SecretString) and may
+ * hold a secret this rotation never saw.
+ */
+function walkStrings(root: unknown, visit: (text: string) => boolean): boolean {
+  const seen = new Set<object>();
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === 'string') {
+      if (!visit(value)) return false;
+      continue;
+    }
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) continue;
+    if (seen.size >= MAX_NODES) return false;
+    seen.add(value);
+    if (ArrayBuffer.isView(value)) {
+      if (!visit(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'))) return false;
+      continue;
+    }
+    if (value instanceof Map) for (const [k, v] of value) stack.push(k, v);
+    if (value instanceof Set) for (const v of value) stack.push(v);
+    for (const key of Reflect.ownKeys(value)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      if (descriptor === undefined || !('value' in descriptor)) continue;
+      if (key === '$response' && isSuccessAnswer(descriptor.value)) return false;
+      if (typeof key === 'symbol' && key.description !== undefined) stack.push(key.description);
+      stack.push(descriptor.value);
+    }
   }
-  if (!secrets.leaksInto(text)) return err;
+  return true;
+}
+
+function isSuccessAnswer(response: unknown): boolean {
+  const status = (response as { statusCode?: unknown } | null | undefined)?.statusCode;
+  return typeof status === 'number' && status >= 200 && status < 300;
+}
+
+/**
+ * `err`, or a plain copy without the secret when anything reachable from it contains one (in
+ * any quoted form, anywhere a subscriber or a logger could walk to), or could.
+ */
+export function sanitizeCause(err: unknown, secrets: KnownSecrets): unknown {
+  let clean: boolean;
+  try {
+    clean = !secrets.leaksInto(describeCause(err)) && walkStrings(err, (text) => !secrets.leaksInto(text));
+  } catch {
+    clean = false; // a proxy or an exotic object that refuses to be looked at: keep none of it
+  }
+  if (clean) return err;
   const copy = new Error(secrets.redact(describeCause(err)));
   copy.name = 'RedactedError';
   return copy;

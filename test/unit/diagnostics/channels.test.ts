@@ -13,13 +13,14 @@ import {
 import { RotationScheduler, type RotateFunction } from '../../../src/rotation/scheduler/scheduler.js';
 import type { SchedulerEvent } from '../../../src/rotation/scheduler/types.js';
 import { InMemorySecretsManager } from '../../../src/testing/index.js';
+import { reachableStrings } from './reachable.js';
 import { rotationUnderLoad } from './scenario.js';
 
 interface Seen {
   channel: string;
   message: unknown;
   /** JSON.stringify and util.inspect of the message when it was published (a tracing context changes later). */
-  texts: [string, string];
+  texts: [string, string, string];
 }
 
 const TRACE_EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const;
@@ -28,7 +29,12 @@ const PLAIN = [CHANNELS.cache, CHANNELS.secretsManagerCall, CHANNELS.login, CHAN
 /** Subscribes to every credstage channel (and every event of the tracing channel); returns what it saw and how to stop. */
 function listenToEverything(): { seen: Seen[]; stop: () => void } {
   const seen: Seen[] = [];
-  const texts = (message: unknown): [string, string] => [JSON.stringify(message) ?? '', inspect(message, { depth: Infinity, showHidden: true, getters: true })];
+  // The raw strings too: inspect escapes quotes inside objects and cuts long strings.
+  const texts = (message: unknown): [string, string, string] => [
+    JSON.stringify(message) ?? '',
+    inspect(message, { depth: Infinity, showHidden: true, getters: true }),
+    reachableStrings(message).join('\n'),
+  ];
   const plain = PLAIN.map((name) => [name, (message: unknown) => seen.push({ channel: name, message, texts: texts(message) })] as const);
   for (const [name, fn] of plain) subscribe(name, fn);
   const steps = tracingChannel(CHANNELS.rotationStep);

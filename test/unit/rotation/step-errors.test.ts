@@ -55,3 +55,21 @@ describe('toStepError', () => {
     expect(err.message).toContain('[redacted]');
   });
 });
+
+describe('toStepError causes', () => {
+  it('keeps a driver error that holds no known secret as the cause, unchanged', () => {
+    const driverError = Object.assign(new Error('permission denied to alter role'), { code: '42501', detail: 'needs CREATEROLE', nested: { a: { b: { c: { d: { e: { f: { g: 1 } } } } } } } });
+
+    expect(toStepError(driverError, WHERE, knowing(PASSWORD)).cause).toBe(driverError);
+  });
+
+  it('replaces a cause too large to look through, since what was not looked at may hold the password', () => {
+    const wide = Object.assign(new Error('huge'), { items: Array.from({ length: 6_000 }, (_, i) => ({ i })) });
+
+    const cause = toStepError(wide, WHERE, knowing(PASSWORD)).cause as Error;
+
+    expect(cause).not.toBe(wide);
+    expect(cause.name).toBe('RedactedError');
+    expect(cause.message).toBe('Error: huge');
+  });
+});
