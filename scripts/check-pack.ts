@@ -148,7 +148,7 @@ try {
   const bin = join(app, 'node_modules', '.bin', 'credstage');
   const help = run(bin, ['--help'], { cwd: app });
   const commands = [...help.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
-  check(JSON.stringify(commands) === JSON.stringify(['get', 'rotate', 'schedule']), 'credstage --help', `commands ${commands.join(', ')}`);
+  check(JSON.stringify(commands) === JSON.stringify(['get', 'rotate', 'schedule', 'doctor']), 'credstage --help', `commands ${commands.join(', ')}`);
   const version = run(bin, ['--version'], { cwd: app }).trim();
   check(version === manifest.version, 'credstage --version', `${version} (package.json ${manifest.version})`);
 } catch (err) {
