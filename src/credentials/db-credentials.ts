@@ -6,7 +6,7 @@ import { noteRecoveredFrom, traceRecovery } from '../diagnostics/publish.js';
 import { backoffDelayMs, resolveBackoff, throttledDelayMs, type BackoffOptions } from '../internal/backoff.js';
 import { checkFunction, checkNumber, DEFAULT_RECOVERY_BUDGET_MS, isPlainObject, refuseUnknownKeys, type KnownKeys } from '../internal/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
-import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../secrets-manager/secret-version.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretVersion } from '../secrets-manager/secret-version.js';
 import type { DatabaseSecret } from './parse.js';
 import { isAuthenticationError } from './auth-errors.js';
 import { untrustedPendingFields } from './pending-trust.js';
@@ -58,6 +58,20 @@ const CREDENTIALS_KEYS: KnownKeys<DbCredentialsOptions<DatabaseSecret>> = {
 type RecoveredFrom = AuthRecoveryEvent['recoveredFrom'];
 
 class KeepLooking extends Error {}
+
+/**
+ * Whether `pending` cannot be a rotation of `held` (the AWSCURRENT this process holds): it is
+ * AWSPREVIOUS too (AWSCURRENT has moved past it since), or it is older than `held`. Such an
+ * AWSPENDING is left behind (an abandoned createSecret, a label AWS's templates leave on the
+ * version they finished) while the password was changed another way; trying it against the
+ * database is one more rejected login per process, and the fresh AWSCURRENT answers instead.
+ */
+function isLeftover(pending: SecretVersion, held: SecretVersion): boolean {
+  if (pending.versionStages.includes(AWSPREVIOUS)) return true;
+  const pendingAt = pending.createdDate?.getTime();
+  const heldAt = held.createdDate?.getTime();
+  return pendingAt !== undefined && heldAt !== undefined && pendingAt < heldAt;
+}
 
 /** What one recovery learnt along the way. */
 interface RecoveryState {
@@ -297,7 +311,7 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     if (!usable(pending.versionId)) return undefined;
     if (pending.versionStages.includes(AWSCURRENT)) return this.#adoptAsCurrent(pending, failedId);
     const held = this.#cache.peek(this.secretId);
-    if (held === undefined || untrustedPendingFields(this.#toSecret(pending), this.#toSecret(held)).length > 0) return undefined;
+    if (held === undefined || isLeftover(pending, held) || untrustedPendingFields(this.#toSecret(pending), this.#toSecret(held)).length > 0) return undefined;
     return this.#adopt(pending, 'pending', failedId);
   }
 
