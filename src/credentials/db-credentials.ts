@@ -272,7 +272,11 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     // p-retry's last look runs exactly at the budget's end, when that memory expires.
     const usable = (versionId: string): boolean => versionId !== failedId && !this.#isRejected(versionId);
     const cached = this.#cache.peek(this.secretId);
-    if (cached && usable(cached.versionId)) return this.#adopt(cached, 'cached-current', failedId);
+    // The cached AWSCURRENT a preferred version was found over is one the database rejected
+    // before it (its memory of that may have expired since): with no forced AWSCURRENT read while
+    // preferring, the cache may still hold it when the next rotation rejects the preferred one.
+    const supplanted = cached !== undefined && cached.versionId === this.#preferred?.over;
+    if (cached && !supplanted && usable(cached.versionId)) return this.#adopt(cached, 'cached-current', failedId);
     const preferred = this.#preferred?.secret;
     if (preferred && usable(preferred.versionId)) return this.#adopt(preferred, 'pending', failedId);
     // The first round for a newly rejected version is news and goes out at once: back-to-back

@@ -87,3 +87,27 @@ describe('DbCredentials recovery with a leftover AWSPENDING', () => {
     expect(clock.monotonicMs() - startedAt).toBe(0); // no wait: each rejection's first round is free
   });
 });
+
+describe('DbCredentials recovery across back-to-back rotations', () => {
+  it('when the AWSPENDING it preferred is rejected by the next rotation, does not fall back to the AWSCURRENT rejected before it while the cache still holds that one', async () => {
+    const { clock, sm, db, creds, put, firstId, logins, connect } = await setup();
+    const held = await creds.current();
+    // Rotation 1 (single user): createSecret, setSecret; this process recovers onto AWSPENDING.
+    const r1 = await put('pw-1', ['AWSPENDING'], 'rotation-1');
+    db.setPassword('app', 'pw-1');
+    await creds.recoverAfterAuthFailure(held);
+    expect((await creds.current()).versionId).toBe(r1);
+    // finishSecret, within the cache's TTL: the cache still holds version 0.
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: SECRET_ID, VersionStage: 'AWSCURRENT', MoveToVersionId: r1, RemoveFromVersionId: firstId }));
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: SECRET_ID, VersionStage: 'AWSPENDING', RemoveFromVersionId: r1 }));
+    // Rotation 2 a minute later (rotate-now): createSecret, setSecret.
+    clock.advance(60_000);
+    const r2 = await put('pw-2', ['AWSPENDING'], 'rotation-2');
+    db.setPassword('app', 'pw-2');
+    logins.length = 0;
+
+    await creds.withRecovery(connect);
+
+    expect(logins).toEqual([r1, r2]); // not r1, version 0 (rejected a rotation ago), r2
+  });
+});
