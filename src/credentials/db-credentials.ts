@@ -315,8 +315,9 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     if (!usable(pending.versionId)) return undefined;
     if (pending.versionStages.includes(AWSCURRENT)) return this.#adoptAsCurrent(pending, failedId);
     const held = this.#cache.peek(this.secretId);
-    if (held === undefined || isLeftover(pending, held) || untrustedPendingFields(this.#toSecret(pending), this.#toSecret(held)).length > 0) return undefined;
-    return this.#adopt(pending, 'pending', failedId);
+    const parsed = this.#parsedOrUndefined(pending);
+    if (held === undefined || parsed === undefined || isLeftover(pending, held) || untrustedPendingFields(parsed, this.#toSecret(held)).length > 0) return undefined;
+    return this.#adopt(parsed, 'pending', failedId);
   }
 
   /**
@@ -339,7 +340,11 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   #trusted(pending: SecretVersion, current: SecretVersion | undefined, failedId: string, state: RecoveryState): boolean {
     // Nothing to compare with (the cache lost AWSCURRENT): not this round; the next one reads it.
     if (current === undefined) return false;
-    const differingFields = untrustedPendingFields(this.#toSecret(pending), this.#toSecret(current));
+    // An AWSPENDING that is no database secret (a createSecret that failed half-way, another
+    // tool's label) is as good as none: AWSCURRENT may still move within the budget.
+    const parsed = this.#parsedOrUndefined(pending);
+    if (parsed === undefined) return false;
+    const differingFields = untrustedPendingFields(parsed, this.#toSecret(current));
     if (differingFields.length === 0) return true;
     if (!state.refused.has(pending.versionId)) {
       state.refused.set(pending.versionId, differingFields);
@@ -394,8 +399,13 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   /** The cached AWSCURRENT, parsed; undefined when the cache holds none or it does not parse. */
   #cachedSecret(): S | undefined {
     const held = this.#cache.peek(this.secretId);
+    return held && this.#parsedOrUndefined(held);
+  }
+
+  /** `version` parsed, or undefined when it is no valid secret of this kind. */
+  #parsedOrUndefined(version: SecretVersion): S | undefined {
     try {
-      return held && this.#toSecret(held);
+      return this.#toSecret(version);
     } catch {
       return undefined;
     }

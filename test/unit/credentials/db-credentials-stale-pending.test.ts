@@ -111,3 +111,18 @@ describe('DbCredentials recovery across back-to-back rotations', () => {
     expect(logins).toEqual([r1, r2]); // not r1, version 0 (rejected a rotation ago), r2
   });
 });
+
+describe('DbCredentials recovery with an AWSPENDING that does not parse', () => {
+  it('an AWSPENDING that is not a database secret (a failed createSecret) does not end the recovery: the AWSCURRENT an operator put answers', async () => {
+    const { sm, db, creds, firstId, logins, connect, clock } = await setup();
+    await creds.current();
+    await sm.send(new PutSecretValueCommand({ SecretId: SECRET_ID, ClientRequestToken: 'broken-1', SecretString: '{"password":', VersionStages: ['AWSPENDING'] }));
+    clock.advance(1_000);
+    await sm.send(new PutSecretValueCommand({ SecretId: SECRET_ID, ClientRequestToken: 'operator-2', SecretString: JSON.stringify({ ...VALUE, password: 'pw-2' }), VersionStages: ['AWSCURRENT'] }));
+    db.setPassword('app', 'pw-2');
+
+    await creds.withRecovery(connect);
+
+    expect(logins).toEqual([firstId, 'operator-2']);
+  });
+});
