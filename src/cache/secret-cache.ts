@@ -422,11 +422,13 @@ export class SecretCache {
   #remember(target: Target, version: SecretVersion, background: boolean, previous: Entry | undefined, discarded: boolean): Entry {
     const { clock, ttlMs, maxStaleMs, random } = this.config;
     const now = clock.now();
-    // The first fetch of a key expires at a uniform point in [ttl/2, ttl], so a fleet started
-    // together does not refresh together. A refresh keeps the phase that gave it and lasts the
-    // whole TTL: jittering every refresh made the mean lifetime 3/4 of the TTL, a third more
-    // reads per hour than 3600 / TTL.
-    const jittered = this.#legacy || previous === undefined;
+    // A fetch a caller waited for (the first of a key, a miss, a forced refresh()) expires at a
+    // uniform point in [ttl/2, ttl], so a fleet that fetched together (started together, or
+    // read by force in the same second of a rotation) does not refresh together ever after.
+    // A TTL refresh in the background keeps the phase that gave it and lasts the whole TTL:
+    // jittering every refresh made the mean lifetime 3/4 of the TTL, a third more reads per
+    // hour than 3600 / TTL.
+    const jittered = this.#legacy || previous === undefined || !background;
     const expiresAt = now + (jittered ? ttlMs * (1 - random() / 2) : ttlMs);
     const entry: Entry = { version, expiresAt, staleUntil: expiresAt + maxStaleMs };
     if (!this.#closed && !discarded) this.#store.set(target.key, entry);

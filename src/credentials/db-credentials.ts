@@ -6,7 +6,7 @@ import { noteRecoveredFrom, traceRecovery } from '../diagnostics/publish.js';
 import { backoffDelayMs, resolveBackoff, throttledDelayMs, type BackoffOptions } from '../internal/backoff.js';
 import { checkFunction, checkNumber, DEFAULT_RECOVERY_BUDGET_MS, isPlainObject, refuseUnknownKeys, type KnownKeys } from '../internal/options.js';
 import type { SecretCache } from '../cache/secret-cache.js';
-import { AWSCURRENT, AWSPENDING, type SecretVersion } from '../secrets-manager/secret-version.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretVersion } from '../secrets-manager/secret-version.js';
 import type { DatabaseSecret } from './parse.js';
 import { isAuthenticationError } from './auth-errors.js';
 import { untrustedPendingFields } from './pending-trust.js';
@@ -58,6 +58,20 @@ const CREDENTIALS_KEYS: KnownKeys<DbCredentialsOptions<DatabaseSecret>> = {
 type RecoveredFrom = AuthRecoveryEvent['recoveredFrom'];
 
 class KeepLooking extends Error {}
+
+/**
+ * Whether `pending` cannot be a rotation of `held` (the AWSCURRENT this process holds): it is
+ * AWSPREVIOUS too (AWSCURRENT has moved past it since), or it is older than `held`. Such an
+ * AWSPENDING is left behind (an abandoned createSecret, a label AWS's templates leave on the
+ * version they finished) while the password was changed another way; trying it against the
+ * database is one more rejected login per process, and the fresh AWSCURRENT answers instead.
+ */
+function isLeftover(pending: SecretVersion, held: SecretVersion): boolean {
+  if (pending.versionStages.includes(AWSPREVIOUS)) return true;
+  const pendingAt = pending.createdDate?.getTime();
+  const heldAt = held.createdDate?.getTime();
+  return pendingAt !== undefined && heldAt !== undefined && pendingAt < heldAt;
+}
 
 /** What one recovery learnt along the way. */
 interface RecoveryState {
@@ -258,7 +272,11 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     // p-retry's last look runs exactly at the budget's end, when that memory expires.
     const usable = (versionId: string): boolean => versionId !== failedId && !this.#isRejected(versionId);
     const cached = this.#cache.peek(this.secretId);
-    if (cached && usable(cached.versionId)) return this.#adopt(cached, 'cached-current', failedId);
+    // The cached AWSCURRENT a preferred version was found over is one the database rejected
+    // before it (its memory of that may have expired since): with no forced AWSCURRENT read while
+    // preferring, the cache may still hold it when the next rotation rejects the preferred one.
+    const supplanted = cached !== undefined && cached.versionId === this.#preferred?.over;
+    if (cached && !supplanted && usable(cached.versionId)) return this.#adopt(cached, 'cached-current', failedId);
     const preferred = this.#preferred?.secret;
     if (preferred && usable(preferred.versionId)) return this.#adopt(preferred, 'pending', failedId);
     // The first round for a newly rejected version is news and goes out at once: back-to-back
@@ -297,8 +315,9 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
     if (!usable(pending.versionId)) return undefined;
     if (pending.versionStages.includes(AWSCURRENT)) return this.#adoptAsCurrent(pending, failedId);
     const held = this.#cache.peek(this.secretId);
-    if (held === undefined || untrustedPendingFields(this.#toSecret(pending), this.#toSecret(held)).length > 0) return undefined;
-    return this.#adopt(pending, 'pending', failedId);
+    const parsed = this.#parsedOrUndefined(pending);
+    if (held === undefined || parsed === undefined || isLeftover(pending, held) || untrustedPendingFields(parsed, this.#toSecret(held)).length > 0) return undefined;
+    return this.#adopt(parsed, 'pending', failedId);
   }
 
   /**
@@ -321,7 +340,11 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   #trusted(pending: SecretVersion, current: SecretVersion | undefined, failedId: string, state: RecoveryState): boolean {
     // Nothing to compare with (the cache lost AWSCURRENT): not this round; the next one reads it.
     if (current === undefined) return false;
-    const differingFields = untrustedPendingFields(this.#toSecret(pending), this.#toSecret(current));
+    // An AWSPENDING that is no database secret (a createSecret that failed half-way, another
+    // tool's label) is as good as none: AWSCURRENT may still move within the budget.
+    const parsed = this.#parsedOrUndefined(pending);
+    if (parsed === undefined) return false;
+    const differingFields = untrustedPendingFields(parsed, this.#toSecret(current));
     if (differingFields.length === 0) return true;
     if (!state.refused.has(pending.versionId)) {
       state.refused.set(pending.versionId, differingFields);
@@ -376,8 +399,13 @@ export class DbCredentials<S extends DatabaseSecret = DatabaseSecret> {
   /** The cached AWSCURRENT, parsed; undefined when the cache holds none or it does not parse. */
   #cachedSecret(): S | undefined {
     const held = this.#cache.peek(this.secretId);
+    return held && this.#parsedOrUndefined(held);
+  }
+
+  /** `version` parsed, or undefined when it is no valid secret of this kind. */
+  #parsedOrUndefined(version: SecretVersion): S | undefined {
     try {
-      return held && this.#toSecret(held);
+      return this.#toSecret(version);
     } catch {
       return undefined;
     }

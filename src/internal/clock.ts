@@ -90,7 +90,20 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Waits `ms` on `clock` when it can sleep, else on a real timer. */
-export function sleepOn(clock: Clock, ms: number): Promise<void> {
-  return clock.sleep ? clock.sleep(ms) : sleep(ms);
+/**
+ * Waits `ms` on `clock` when it can sleep, else on a real timer; resolves at once when `signal`
+ * aborts (a stopping scheduler must not wait out the rest of a spread-out check).
+ */
+export function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (!clock.sleep) return sleep(ms, signal);
+  if (signal === undefined) return clock.sleep(ms);
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    clock.sleep!(ms).then(done, done);
+  });
 }

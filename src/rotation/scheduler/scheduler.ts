@@ -190,7 +190,7 @@ export class RotationScheduler {
     const spacingMs = this.#legacy || due.length <= CHECK_AT_ONCE ? 0 : (this.#checkIntervalMs * 0.9) / due.length;
     await Promise.all(
       due.map(async (tracked, i) => {
-        if (spacingMs > 0 && i > 0) await sleepOn(this.#clock, Math.round(i * spacingMs));
+        if (spacingMs > 0 && i > 0) await sleepOn(this.#clock, Math.round(i * spacingMs), this.#abort.signal);
         if (tracked.running || this.#abort.signal.aborted || this.#clock.now() < tracked.notBefore) return;
         let plan: SecretPlan;
         try {

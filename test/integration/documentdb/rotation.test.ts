@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { inspect } from 'node:util';
 import type { Collection } from 'mongodb';
 import { describe, expect, it } from 'vitest';
@@ -106,7 +107,10 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
     const events: DocumentDbClientEvent[] = [];
     // A short TTL: the old user keeps working after a rotation, and a rejected login finds the
     // re-passworded user in AWSPENDING, so only the cache's refresh of AWSCURRENT moves the client
-    // to the other user. The test is about that switch of username.
+    // to the other user. The test is about that switch of username. That path takes up to the
+    // TTL, the stale value served once, and one follow check (about 3 s): rotations 0.6 s apart
+    // outran it (the client rode AWSPENDING's user through all six), so each rotation waits,
+    // bounded, for the client to follow AWSCURRENT's user before the next one.
     const cache = new SecretCache({ secretsManager: fx.sm, ttlMs: 1_000 });
     const client = await getDocumentDbClient({ secretId, cache, mongoClientOptions: CHURNING_POOL, onEvent: (e) => events.push(e) });
     const name = uniqueName('alt');
@@ -120,9 +124,11 @@ describe('getDocumentDbClient under rotation (FerretDB + moto, AWS-template rota
       await sleep(300);
       for (let i = 0; i < 6; i++) {
         await rotator.rotate({ pauseMs: 500 });
-        // Room for the cache's 1 s refresh and the client's once-a-second follow-up check of AWSCURRENT.
-        await sleep(2_500);
+        const current = await fx.sm.send(new GetSecretValueCommand({ SecretId: secretId }));
+        const currentUser = (JSON.parse(current.SecretString!) as { username: string }).username;
+        for (let waited = 0; waited < 6_000 && switchesOf(events).at(-1)?.username !== currentUser; waited += 100) await sleep(100);
       }
+      await sleep(300);
       running = false;
       const result = await load;
 

@@ -46,6 +46,30 @@ describe('SecretCache TTL with jitter', () => {
   });
 });
 
+describe('SecretCache TTL jitter across a fleet', () => {
+  it('a forced refresh expires at a jittered point: processes that refresh by force at one instant do not refresh again at one instant', async () => {
+    const clock = manualClock();
+    const sm = await secretsManagerWith({ [ID]: 'v1' }, clock);
+    const fleet = Array.from({ length: 10 }, (_, i) => ({ cache: new SecretCache({ secretsManager: sm, clock, ttlMs: TTL_MS, random: () => i / 10 }), next: -1 }));
+    for (const p of fleet) await p.cache.getSecretString(ID);
+    // A rotation: every process reads AWSCURRENT by force in the same instant (recovery after a rejected login).
+    for (const p of fleet) await p.cache.refresh(ID);
+    const forcedAt = clock.now();
+
+    for (let t = 0; t <= TTL_MS; t += 100) {
+      for (const p of fleet) {
+        const before = sm.callCount('GetSecretValue');
+        await p.cache.getSecretString(ID);
+        await settle();
+        if (p.next < 0 && sm.callCount('GetSecretValue') > before) p.next = clock.now() - forcedAt;
+      }
+      clock.advance(100);
+    }
+
+    expect(new Set(fleet.map((p) => p.next)).size).toBeGreaterThanOrEqual(5);
+  });
+});
+
 describe('SecretCache stale-while-revalidate', () => {
   it('past the TTL returns the cached value at once while one background refresh runs', async () => {
     const { clock, sm, gate, cache, log } = await setup();

@@ -91,6 +91,28 @@ describe('RotationScheduler at fleet scale', () => {
     await scheduler.stop();
   });
 
+  it('stop() during a check spread over the interval returns without waiting for the rest of the interval', async () => {
+    const clock = new ManualClock(T0);
+    const sm = new InMemorySecretsManager({ clock });
+    const ids = await secretsIn(sm, 100);
+    const scheduler = new RotationScheduler({
+      secrets: ids.map((secretId) => ({ secretId, schedule: 'rate(1 days)' })),
+      secretsManager: sm,
+      rotate: fakeEngine(sm).rotate,
+      clock,
+      random: () => 0,
+      checkIntervalMs: 60_000,
+    });
+    void scheduler.tick();
+    await settle();
+
+    // The clock is never advanced: the 99 checks still waiting for their turn must not hold stop().
+    const stopped = await Promise.race([scheduler.stop().then(() => 'stopped'), settle().then(() => 'still waiting')]);
+
+    expect(stopped).toBe('stopped');
+    expect(sm.callCount('ListSecretVersionIds')).toBeLessThanOrEqual(2);
+  });
+
   it('waits between the attempts of a failed rotation on the injected clock', async () => {
     const clock = new ManualClock(T0);
     const sm = new InMemorySecretsManager({ clock });
