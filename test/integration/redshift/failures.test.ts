@@ -41,7 +41,7 @@ describe('getRedshiftPool when things go wrong', () => {
     }
   });
 
-  it('recovers through the new AWSCURRENT, not a stale AWSPENDING, after a rotation it did not see', async () => {
+  it('recovers through the new AWSCURRENT after a rotation it did not see, trying the next rotation\'s unset AWSPENDING at most once', async () => {
     const { secretId, role, rotator } = await singleUserSecret(fx.sm, fx.admin);
     const events: RedshiftEvent[] = [];
     const pool = getRedshiftPool({ secretId, secretsManager: fx.sm, poolConfig: { idleTimeoutMillis: 1 }, onEvent: (e) => events.push(e) });
@@ -53,7 +53,13 @@ describe('getRedshiftPool when things go wrong', () => {
 
       await pool.query('select 1');
 
-      expect(logins(events).some((e) => e.versionId === stale)).toBe(false);
+      // Recovery reads AWSPENDING first (during a rotation's window it alone answers, one read per
+      // process for a whole fleet). An AWSPENDING newer than the held version whose password the
+      // database does not have yet cannot be told from one it has without a login: that costs one
+      // rejected login, then AWSCURRENT answers. Never more than one, and the query succeeds.
+      const withStale = logins(events).filter((e) => e.versionId === stale);
+      expect(withStale.length).toBeLessThanOrEqual(1);
+      expect(withStale.every((e) => e.outcome === 'rejected')).toBe(true);
       expect(events).toContainEqual(expect.objectContaining({ type: 'auth-recovery', recoveredFrom: 'current' }));
     } finally {
       await pool.end();
