@@ -15,8 +15,10 @@ export type SecretCacheOptions = SecretCacheOwnOptions & SecretsManagerChoice;
 /** The options of {@link SecretCache} besides the Secrets Manager client. */
 export interface SecretCacheOwnOptions {
   /**
-   * How long a value is fresh. Each entry expires at a uniformly random point in
-   * [ttlMs / 2, ttlMs] so a fleet does not refresh in step. Default 300,000 ms (5 min).
+   * How long a value is fresh. A fetch a caller waited for (the first, a miss, a forced refresh)
+   * expires at a uniformly random point in [ttlMs / 2, ttlMs], so a fleet does not refresh in
+   * step; a background refresh lasts the full TTL, so steady state stays at 3600 / TTL reads an
+   * hour. Default 300,000 ms (5 min).
    */
   ttlMs?: number;
   /** Most entries kept; the least recently used goes first. Default 1024. */
