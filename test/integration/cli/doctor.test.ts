@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { servers } from '../../support/servers.js';
 import { awkwardPassword, createDbUser, createSecret, rotatableSecret, secretFor, type Engine } from '../rotation/support.js';
 import { credstage, leakedPasswords, LineProcess, type Finished } from './support.js';
 
-/** Where `CREDSTAGE_DOCTOR_OUTPUT` asks for the healthy runs' output (README: `credstage doctor`). */
+/** Where `CREDSTAGE_DOCTOR_OUTPUT` asks for the runs' output: the healthy ones a file each (README: `credstage doctor`), every text run in `.all.txt`. */
 const OUTPUT_FILE = process.env['CREDSTAGE_DOCTOR_OUTPUT'];
 
 interface Check {
@@ -54,6 +54,7 @@ describe('credstage doctor', () => {
     }
     const report = JSON.parse(json.stdout) as Report;
     expect(json.code).toBe(text.code);
+    if (OUTPUT_FILE) appendFileSync(`${OUTPUT_FILE}.all.txt`, `## ${expect.getState().currentTestName} (exit ${text.code})\n${text.stdout}\n`);
     return { text, json, report, byId: Object.fromEntries(report.checks.map((c) => [c.id, c])) };
   }
 
