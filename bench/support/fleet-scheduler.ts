@@ -4,7 +4,8 @@ import { RotationScheduler, type RotateFunction, type SchedulerEvent } from '../
 import { InMemorySecretsManager } from '../../src/testing/in-memory-secrets-manager.js';
 import { ManualClock } from '../../src/testing/manual-clock.js';
 import { AWS_QUOTAS_PER_SECOND, countsSince, QuotaSecretsManager } from './quota-secrets-manager.js';
-import { runFor, runUntil, seededRandom } from './simulation.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
+import { runFor, runUntil } from './simulation.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -7,7 +7,8 @@ import { fleetPolicy } from '../../src/internal/fleet-policy.js';
 import { InMemorySecretsManager } from '../../src/testing/in-memory-secrets-manager.js';
 import { ManualClock } from '../../src/testing/manual-clock.js';
 import { AWS_QUOTAS_PER_SECOND, countsSince, QuotaSecretsManager, type ApiCounts } from './quota-secrets-manager.js';
-import { runFor, runUntil, seededRandom } from './simulation.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
+import { runFor, runUntil } from './simulation.js';
 
 export type FleetKind = 'single-user' | 'alternating-users' | 'stalled' | 'steady';
 

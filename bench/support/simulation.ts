@@ -43,15 +43,3 @@ function moveTo(clock: ManualClock, monotonicMs: number): void {
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
-
-/** A seeded PRNG (mulberry32): the same seed gives the same fleet. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
