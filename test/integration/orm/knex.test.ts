@@ -1,10 +1,9 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import knex, { type Knex } from 'knex';
 // @ts-expect-error knex ships no types for its dialect classes
 import ClientPg from 'knex/lib/dialects/postgres/index.js';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { getRedshiftPool, pgModule } from '../../../src/redshift/index.js';
-import { motoClient } from '../../support/moto.js';
+import { useMotoClient } from '../../support/moto.js';
 import { IDLE_MS, MAX_USES, OrmRun, POOL_MAX, type OrmOperations } from './pg-module-harness.js';
 
 /** The app's operations through Knex, and `current_user` through the pool Knex uses. */
@@ -33,19 +32,14 @@ async function createItems(db: Knex, table: string): Promise<void> {
 }
 
 describe('Knex with connectionPool: getRedshiftPool({ secretId })', () => {
-  let sm: SecretsManagerClient;
-
-  beforeAll(() => {
-    sm = motoClient({ maxAttempts: 3 });
-  });
-  afterAll(() => sm.destroy());
+  const moto = useMotoClient({ maxAttempts: 3 });
 
   it('serves reads, inserts and transactions with 0 failures through 5 single-user and 3 alternating-users rotations', { timeout: 240_000 }, async () => {
-    const run = await OrmRun.start(sm);
+    const run = await OrmRun.start(moto.sm);
     // Small, short-lived connections: new logins keep happening during every rotation window.
     const pool = getRedshiftPool({
       secretId: run.secretId,
-      secretsManager: sm,
+      secretsManager: moto.sm,
       onEvent: run.logins.onEvent,
       poolConfig: { max: POOL_MAX, idleTimeoutMillis: IDLE_MS, maxUses: MAX_USES },
     });
@@ -63,16 +57,11 @@ describe('Knex with connectionPool: getRedshiftPool({ secretId })', () => {
 });
 
 describe('Knex with its own pool: a Client_PG whose driver is pgModule({ secretId }) (Knex before 3.3)', () => {
-  let sm: SecretsManagerClient;
-
-  beforeAll(() => {
-    sm = motoClient({ maxAttempts: 3 });
-  });
-  afterAll(() => sm.destroy());
+  const moto = useMotoClient({ maxAttempts: 3 });
 
   it('serves reads, inserts and transactions with 0 failures through 5 single-user and 3 alternating-users rotations', { timeout: 240_000 }, async () => {
-    const run = await OrmRun.start(sm);
-    const pg = pgModule({ secretId: run.secretId, secretsManager: sm, onEvent: run.logins.onEvent });
+    const run = await OrmRun.start(moto.sm);
+    const pg = pgModule({ secretId: run.secretId, secretsManager: moto.sm, onEvent: run.logins.onEvent });
     class CredstagePg extends ClientPg {
       _driver(): unknown {
         return pg;

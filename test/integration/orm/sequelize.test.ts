@@ -1,21 +1,15 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DataTypes, Sequelize } from 'sequelize';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { pgModule } from '../../../src/redshift/index.js';
-import { motoClient } from '../../support/moto.js';
+import { useMotoClient } from '../../support/moto.js';
 import { IDLE_MS, MAX_USES, OrmRun, POOL_MAX } from './pg-module-harness.js';
 
 describe('Sequelize with dialectModule: pgModule({ secretId })', () => {
-  let sm: SecretsManagerClient;
-
-  beforeAll(() => {
-    sm = motoClient({ maxAttempts: 3 });
-  });
-  afterAll(() => sm.destroy());
+  const moto = useMotoClient({ maxAttempts: 3 });
 
   it('serves reads, inserts and transactions with 0 failures through 5 single-user and 3 alternating-users rotations', { timeout: 240_000 }, async () => {
-    const run = await OrmRun.start(sm);
-    const pg = pgModule({ secretId: run.secretId, secretsManager: sm, onEvent: run.logins.onEvent });
+    const run = await OrmRun.start(moto.sm);
+    const pg = pgModule({ secretId: run.secretId, secretsManager: moto.sm, onEvent: run.logins.onEvent });
     const sequelize = new Sequelize({
       dialect: 'postgres',
       dialectModule: pg,
