@@ -2,8 +2,10 @@ import { CreateSecretCommand, DescribeSecretCommand, PutSecretValueCommand, Upda
 import { fleetPolicy } from '../../src/internal/fleet-policy.js';
 import { RotationScheduler, type RotateFunction, type SchedulerEvent } from '../../src/rotation/scheduler/scheduler.js';
 import { InMemorySecretsManager } from '../../src/testing/in-memory-secrets-manager.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
 import { AWS_QUOTAS_PER_SECOND, countsSince, QuotaSecretsManager } from './quota-secrets-manager.js';
-import { seededRandom, SimClock } from './sim-clock.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
+import { runFor, runUntil } from './simulation.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -34,7 +36,7 @@ export interface SchedulerFleetResult {
  */
 export async function runSchedulerFleet(legacy: boolean, secrets = 1_000, replicas = 3): Promise<SchedulerFleetResult> {
   const realStart = performance.now();
-  const clock = new SimClock(T0);
+  const clock = new ManualClock(T0);
   const random = seededRandom(7);
   const inner = new InMemorySecretsManager({ clock });
   const sm = new QuotaSecretsManager(inner, clock, { ...AWS_QUOTAS_PER_SECOND }, () => 10 + Math.floor(random() * 30));
@@ -74,7 +76,7 @@ export async function runSchedulerFleet(legacy: boolean, secrets = 1_000, replic
   // From 1 h before the due time to 1 h after the window: 4 simulated hours.
   const from = DAY - HOUR;
   const until = DAY + WINDOW_MS + HOUR;
-  await clock.runUntil(from - 120_000);
+  await runUntil(clock, from - 120_000);
   const loops = schedulers.map(async (s, r) => {
     await clock.sleep(1 + Math.floor(seededRandom(200 + r)() * 60_000));
     while (clock.monotonicMs() < until) {
@@ -82,12 +84,12 @@ export async function runSchedulerFleet(legacy: boolean, secrets = 1_000, replic
       await clock.sleep(60_000);
     }
   });
-  await clock.runUntil(from);
+  await runUntil(clock, from);
   const before = sm.snapshot();
-  await clock.runUntil(until);
+  await runUntil(clock, until);
   const calls = countsSince(before, sm.snapshot());
-  await clock.runFor(Promise.all(schedulers.map((s) => s.stop())));
-  await clock.runUntil(until + 120_000);
+  await runFor(clock, Promise.all(schedulers.map((s) => s.stop())));
+  await runUntil(clock, until + 120_000);
   await Promise.all(loops);
 
   const dueAt = T0 + DAY;

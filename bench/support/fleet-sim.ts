@@ -5,8 +5,10 @@ import { DbCredentials } from '../../src/credentials/db-credentials.js';
 import { parseRedshiftSecret, type RedshiftSecret } from '../../src/credentials/parse.js';
 import { fleetPolicy } from '../../src/internal/fleet-policy.js';
 import { InMemorySecretsManager } from '../../src/testing/in-memory-secrets-manager.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
 import { AWS_QUOTAS_PER_SECOND, countsSince, QuotaSecretsManager, type ApiCounts } from './quota-secrets-manager.js';
-import { seededRandom, SimClock } from './sim-clock.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
+import { runFor, runUntil } from './simulation.js';
 
 export type FleetKind = 'single-user' | 'alternating-users' | 'stalled' | 'steady';
 
@@ -56,7 +58,7 @@ function authError(username: string): Error {
 /** The simulated database: the passwords it holds now; a login is 5 ms on the simulated clock. */
 class SimDatabase {
   readonly passwords = new Map<string, string>();
-  constructor(private readonly clock: SimClock) {}
+  constructor(private readonly clock: ManualClock) {}
 
   async login(secret: RedshiftSecret): Promise<RedshiftSecret> {
     await this.clock.sleep(LOGIN_MS);
@@ -74,7 +76,7 @@ class SimProcess {
   readonly cache: SecretCache;
   readonly credentials: DbCredentials<RedshiftSecret>;
 
-  constructor(sm: QuotaSecretsManager, clock: SimClock, random: () => number, ttlMs: number, onCacheEvent: (event: CacheEvent) => void) {
+  constructor(sm: QuotaSecretsManager, clock: ManualClock, random: () => number, ttlMs: number, onCacheEvent: (event: CacheEvent) => void) {
     this.cache = new SecretCache({ secretsManager: sm as never, clock, random, ttlMs, onEvent: onCacheEvent });
     // The factories' path: getRedshiftPool / getRedshiftClient / the DocumentDB generation logic all
     // open a connection with current() and, on a rejected login, recoverAfterAuthFailure().
@@ -92,7 +94,7 @@ export async function runFleet(scenario: FleetScenario): Promise<FleetResult> {
   const seed = scenario.seed ?? 1;
   const ttlMs = scenario.ttlMs ?? 300_000;
   const rate = scenario.connectionsPerSecond ?? 1;
-  const clock = new SimClock(START_WALL_MS);
+  const clock = new ManualClock(START_WALL_MS);
   const random = seededRandom(seed);
   const inner = new InMemorySecretsManager({ clock });
   const quota = Math.max(1, Math.round(scenario.processes / scenario.ratio));
@@ -184,25 +186,26 @@ export async function runFleet(scenario: FleetScenario): Promise<FleetResult> {
   };
   const loops = processes.map((_, i) => run(i));
 
-  await clock.runUntil(tMeasureFrom);
+  await runUntil(clock, tMeasureFrom);
   counting = true;
   const before = sm.snapshot();
   if (!steady) {
-    await clock.runUntil(tCreate);
+    await runUntil(clock, tCreate);
     const password = 'pw-2';
     const pendingUser = newUser;
-    const put = await clock.runFor(
+    const put = await runFor(
+      clock,
       sm.send(
         new PutSecretValueCommand({ SecretId: SECRET_ID, SecretString: secretJson(pendingUser, password, masterarn), VersionStages: ['AWSPENDING'], ClientRequestToken: 'rotation-0001-0000-0000-000000000001' }),
       ),
     );
     newVersionId = put.VersionId as string;
-    await clock.runUntil(tSet);
+    await runUntil(clock, tSet);
     db.passwords.set(pendingUser, password); // setSecret
-    await clock.runUntil(tFinish);
-    await clock.runFor(sm.send(new UpdateSecretVersionStageCommand({ SecretId: SECRET_ID, VersionStage: 'AWSCURRENT', MoveToVersionId: newVersionId, RemoveFromVersionId: v1 })));
+    await runUntil(clock, tFinish);
+    await runFor(clock, sm.send(new UpdateSecretVersionStageCommand({ SecretId: SECRET_ID, VersionStage: 'AWSCURRENT', MoveToVersionId: newVersionId, RemoveFromVersionId: v1 })));
   }
-  await clock.runUntil(tEnd + 35_000); // lets the last connections end
+  await runUntil(clock, tEnd + 35_000); // lets the last connections end
   counting = false;
   const calls = countsSince(before, sm.snapshot());
   await Promise.all(loops);

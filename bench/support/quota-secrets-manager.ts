@@ -38,12 +38,13 @@ export class QuotaSecretsManager {
   async send(command: { input: object; constructor: { name: string } }): Promise<any> {
     const api = command.constructor.name.replace(/Command$/, '');
     const counts = this.#countsOf(api);
-    // Half the latency on the way in (the quota is counted on arrival), half on the way back.
-    const latency = this.latencyMs();
-    await this.clock.sleep(latency / 2);
+    // Half the latency on the way in (the quota is counted on arrival), half on the way back,
+    // each a whole simulated ms (the figures in the README were measured that way).
+    const half = Math.round(this.latencyMs() / 2);
+    await this.clock.sleep(half);
     if (!this.#admit(api)) {
       counts.throttled++;
-      await this.clock.sleep(latency / 2);
+      await this.clock.sleep(half);
       throw Object.assign(new Error('Rate exceeded'), {
         name: 'ThrottlingException',
         $fault: 'client',
@@ -53,7 +54,7 @@ export class QuotaSecretsManager {
     counts.ok++;
     const out = await this.inner.send(command as never);
     this.inner.calls.length = 0; // the fake's own call log would grow by the million
-    await this.clock.sleep(latency / 2);
+    await this.clock.sleep(half);
     return out;
   }
 

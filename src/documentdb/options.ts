@@ -101,17 +101,19 @@ export const DOCUMENTDB_DEFAULTS: Readonly<MongoClientOptions> = Object.freeze({
   minHeartbeatFrequencyMS: 20,
 });
 
-const OWN_KEYS: KnownKeys<DocumentDbClientOptions> = {
+/** The option keys getDocumentDbClient shares with the mongoose connection factories: all but `createMongoClient`. */
+export const SHARED_OPTION_KEYS: KnownKeys<Omit<DocumentDbClientOptions, 'createMongoClient'>> = {
   ...CACHE_CHOICE_KEYS,
   secretId: true,
   mongoClientOptions: true,
   tlsCAFile: true,
   recoveryBudgetMs: true,
   onEvent: true,
-  createMongoClient: true,
   clock: true,
   random: true,
 };
+
+const OWN_KEYS: KnownKeys<DocumentDbClientOptions> = { ...SHARED_OPTION_KEYS, createMongoClient: true };
 
 /** Checks the options once, up front; each problem names its field. */
 export function resolveDocumentDbOptions(options: DocumentDbClientOptions): DocumentDbClientConfig {

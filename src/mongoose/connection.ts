@@ -1,11 +1,11 @@
 import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { InvalidOptionError } from '../errors.js';
 import { isPlainObject, refuseUnknownKeys, type KnownKeys } from '../internal/options.js';
-import { CACHE_CHOICE_KEYS, type CacheChoice } from '../cache/cache-choice.js';
+import type { CacheChoice } from '../cache/cache-choice.js';
 import type { DocumentDbClient } from '../documentdb/client.js';
 import type { ClientCore } from '../documentdb/core.js';
 import { openDocumentDb } from '../documentdb/get-client.js';
-import type { DocumentDbOwnOptions } from '../documentdb/options.js';
+import { SHARED_OPTION_KEYS, type DocumentDbOwnOptions } from '../documentdb/options.js';
 import { GenerationEvents, liveMongoClient, type DriverEventClasses } from './live-client.js';
 
 /**
@@ -41,17 +41,7 @@ interface NativeConnection {
   setClient(client: MongoClient): unknown;
 }
 
-const OPTION_KEYS: KnownKeys<DocumentDbConnectionOptions> = {
-  ...CACHE_CHOICE_KEYS,
-  secretId: true,
-  mongoClientOptions: true,
-  tlsCAFile: true,
-  recoveryBudgetMs: true,
-  onEvent: true,
-  clock: true,
-  random: true,
-  dbName: true,
-};
+const OPTION_KEYS: KnownKeys<DocumentDbConnectionOptions> = { ...SHARED_OPTION_KEYS, dbName: true };
 
 const DISCONNECTED = 0;
 

@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll } from 'vitest';
 import { servers } from './servers.js';
 
 /**
@@ -8,6 +9,24 @@ import { servers } from './servers.js';
 export function motoClient(options: { endpoint?: string; maxAttempts?: number } = {}): SecretsManagerClient {
   const { endpoint = servers().moto.endpoint, maxAttempts = 1 } = options;
   return new SecretsManagerClient({ endpoint, region: servers().moto.region, maxAttempts });
+}
+
+/**
+ * Registers beforeAll/afterAll in the calling describe block that make one `motoClient(options)`
+ * and destroy it. Read `.sm` inside tests and hooks only: it exists after beforeAll.
+ */
+export function useMotoClient(options: { endpoint?: string; maxAttempts?: number } = {}): { readonly sm: SecretsManagerClient } {
+  let sm: SecretsManagerClient | undefined;
+  beforeAll(() => {
+    sm = motoClient(options);
+  });
+  afterAll(() => sm?.destroy());
+  return {
+    get sm() {
+      if (sm === undefined) throw new Error('useMotoClient().sm was read outside a test: it exists only after beforeAll');
+      return sm;
+    },
+  };
 }
 
 /** One Secrets Manager call seen by the counting middleware. */

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getDocumentDbClient, type DocumentDbClient } from '../../../src/documentdb/index.js';
 import { servers } from '../../support/servers.js';
-import { newPassword } from '../../support/aws-style-rotator.js';
-import { createDocumentDbSecret, createUser, useDocumentDbFixtures } from './helpers.js';
+import { HEARTBEAT_TIMEOUT_OPTIONS, useDocumentDbFixtures, userWithSecret } from './helpers.js';
 import { ReplyFreezeProxy } from './reply-freeze-proxy.js';
 import { uniqueName } from '../../support/names.js';
 
@@ -26,17 +25,9 @@ describe('a write that may have reached the server runs at most once (FerretDB b
   it('does not run an updateOne({$inc}) again after a heartbeat timeout interrupts it with PoolClearedOnNetworkError: applied once, and the app sees the error', async () => {
     const { host, port } = servers().ferretdb;
     proxy = await ReplyFreezeProxy.start(host, port);
-    const username = uniqueName('app');
-    const password = newPassword();
-    await createUser(fx.admin, username, password);
-    const { secretId } = await createDocumentDbSecret(fx.sm, { username, password, port: proxy.port });
-    // Poll mode: the monitor's hello times out after connectTimeoutMS, which labels the error
-    // InterruptInUseConnections; the pool is then cleared and in-use connections are failed.
-    client = await getDocumentDbClient({
-      secretId,
-      secretsManager: fx.sm,
-      mongoClientOptions: { serverMonitoringMode: 'poll', heartbeatFrequencyMS: 500, connectTimeoutMS: 500, serverSelectionTimeoutMS: 5_000 },
-    });
+    const { secretId } = await userWithSecret(fx.sm, fx.admin, { port: proxy.port });
+    // The monitor's hello times out on the frozen proxy: the pool is cleared and in-use connections are failed.
+    client = await getDocumentDbClient({ secretId, secretsManager: fx.sm, mongoClientOptions: HEARTBEAT_TIMEOUT_OPTIONS });
     const name = uniqueName('inc');
     const counters = client.db('credstage_it').collection<Counter>(name);
     await counters.insertOne({ _id: 'c', n: 0 });

@@ -1,4 +1,4 @@
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll } from 'vitest';
 import { AwsStyleRotator, newPassword, type SecretJson } from '../../support/aws-style-rotator.js';
@@ -91,14 +91,45 @@ export async function createDocumentDbSecret(
   return { secretId, json };
 }
 
-/** A user with a secret: the starting point of every rotation test. */
-export async function userWithSecret(sm: SecretsManagerClient, admin: MongoClient, extra: { dbname?: string } = {}) {
+/**
+ * A user with a secret: the starting point of every rotation test. `port` points the secret at
+ * another port (a proxy in front of FerretDB); `password` when the test needs a password of its
+ * own shape.
+ */
+export async function userWithSecret(
+  sm: SecretsManagerClient,
+  admin: MongoClient,
+  extra: { dbname?: string; port?: number; password?: string } = {},
+): Promise<{ username: string; password: string; secretId: string; json: SecretJson }> {
+  const { password = newPassword(), ...rest } = extra;
   const username = uniqueName('app');
-  const password = newPassword();
   await createUser(admin, username, password);
-  const { secretId } = await createDocumentDbSecret(sm, { username, password, ...extra });
-  return { username, secretId };
+  const { secretId, json } = await createDocumentDbSecret(sm, { username, password, ...rest });
+  return { username, password, secretId, json };
 }
+
+/**
+ * A password change by hand: `next` in the database and in a new AWSCURRENT, then 50 ms, so a
+ * pooled connection opened with `maxIdleTimeMS: 10` has idled out and the next operation logs
+ * in again (rejected first, with the old password).
+ */
+export async function switchPassword(
+  fx: DocumentDbFixtures,
+  user: { username: string; secretId: string; json: SecretJson },
+  next: string,
+): Promise<void> {
+  await setUserPassword(fx.admin, user.username, next);
+  await fx.sm.send(new PutSecretValueCommand({ SecretId: user.secretId, SecretString: JSON.stringify({ ...user.json, password: next }) }));
+  await sleep(50);
+}
+
+/**
+ * Client options under which a frozen reply (ReplyFreezeProxy) interrupts the operation waiting
+ * for it: in poll mode the monitor's hello times out after connectTimeoutMS, which labels the
+ * error InterruptInUseConnections; the pool is cleared and in-use connections are failed with
+ * PoolClearedOnNetworkError.
+ */
+export const HEARTBEAT_TIMEOUT_OPTIONS = { serverMonitoringMode: 'poll', heartbeatFrequencyMS: 500, connectTimeoutMS: 500, serverSelectionTimeoutMS: 5_000 } as const;
 
 /** Single-user rotation as AWS's template does it: the user's own password changes. */
 export function singleUserRotator(sm: SecretsManagerClient, admin: MongoClient, secretId: string): AwsStyleRotator {

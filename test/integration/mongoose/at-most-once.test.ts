@@ -1,16 +1,11 @@
-import { createRequire } from 'node:module';
 import mongoose9 from 'mongoose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDocumentDbConnection, documentDbClientOf } from '../../../src/mongoose/index.js';
-import { newPassword } from '../../support/aws-style-rotator.js';
 import { uniqueName } from '../../support/names.js';
 import { servers } from '../../support/servers.js';
-import { createDocumentDbSecret, createUser, useDocumentDbFixtures } from '../documentdb/helpers.js';
+import { HEARTBEAT_TIMEOUT_OPTIONS, useDocumentDbFixtures, userWithSecret } from '../documentdb/helpers.js';
 import { ReplyFreezeProxy } from '../documentdb/reply-freeze-proxy.js';
-
-const DB = 'credstage_it';
-// mongoose 8's types declare the module 'mongoose', so they cannot be imported under the alias: load it untyped.
-const mongoose8 = createRequire(import.meta.url)('mongoose8') as typeof mongoose9;
+import { DB, mongoose8 } from './support.js';
 
 interface Counter {
   ref: string;
@@ -35,18 +30,9 @@ describe.each([
   it('does not run Model.updateOne({$inc}) again after a heartbeat timeout interrupts it (PoolClearedOnNetworkError): applied once, the app sees the error, the model keeps working', async () => {
     const { host, port } = servers().ferretdb;
     proxy = await ReplyFreezeProxy.start(host, port);
-    const username = uniqueName('app');
-    const password = newPassword();
-    await createUser(fx.admin, username, password);
-    const { secretId } = await createDocumentDbSecret(fx.sm, { username, password, port: proxy.port });
-    // Poll mode: the monitor's hello times out after connectTimeoutMS, the pool is cleared and
-    // the in-use connection carrying the $inc is failed with PoolClearedOnNetworkError.
-    conn = await createDocumentDbConnection(mongoose, {
-      secretId,
-      secretsManager: fx.sm,
-      dbName: DB,
-      mongoClientOptions: { serverMonitoringMode: 'poll', heartbeatFrequencyMS: 500, connectTimeoutMS: 500, serverSelectionTimeoutMS: 5_000 },
-    });
+    const { secretId } = await userWithSecret(fx.sm, fx.admin, { port: proxy.port });
+    // The monitor's hello times out on the frozen proxy: the in-use connection carrying the $inc is failed with PoolClearedOnNetworkError.
+    conn = await createDocumentDbConnection(mongoose, { secretId, secretsManager: fx.sm, dbName: DB, mongoClientOptions: HEARTBEAT_TIMEOUT_OPTIONS });
     const collection = uniqueName('inc');
     const Counter = conn.model<Counter>('Counter', new mongoose.Schema<Counter>({ ref: { type: String, unique: true }, n: Number }), collection);
     await Counter.init(); // the unique index is built: nothing of mongoose's own is in flight when the reply freezes

@@ -1,16 +1,10 @@
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { createRequire } from 'node:module';
 import mongoose9 from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { ClosedError } from '../../../src/errors.js';
-import { createDocumentDbConnection, documentDbClientOf } from '../../../src/mongoose/index.js';
-import { newPassword } from '../../support/aws-style-rotator.js';
+import { documentDbClientOf } from '../../../src/mongoose/index.js';
 import { uniqueName } from '../../support/names.js';
-import { createDocumentDbSecret, createUser, setUserPassword, useDocumentDbFixtures } from '../documentdb/helpers.js';
-
-const DB = 'credstage_it';
-// mongoose 8's types declare the module 'mongoose', so they cannot be imported under the alias: load it untyped.
-const mongoose8 = createRequire(import.meta.url)('mongoose8') as typeof mongoose9;
+import { useDocumentDbFixtures } from '../documentdb/helpers.js';
+import { connectionWithSecret, DB, mongoose8 } from './support.js';
 
 describe.each([
   ['mongoose 9', mongoose9],
@@ -18,24 +12,8 @@ describe.each([
 ] as const)('%s: a credstage connection as mongoose sees it (FerretDB + moto)', (_label, mongoose) => {
   const fx = useDocumentDbFixtures();
 
-  async function connectionWithSecret() {
-    const username = uniqueName('app');
-    const password = newPassword();
-    await createUser(fx.admin, username, password);
-    const { secretId, json } = await createDocumentDbSecret(fx.sm, { username, password });
-    // One pooled connection that idles out at once: the next operation logs in again.
-    const conn = await createDocumentDbConnection(mongoose, { secretId, secretsManager: fx.sm, dbName: DB, mongoClientOptions: { maxPoolSize: 1, maxIdleTimeMS: 10 } });
-    const rotate = async (): Promise<void> => {
-      const next = newPassword();
-      await setUserPassword(fx.admin, username, next);
-      await fx.sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ ...json, password: next }) }));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    };
-    return { conn, rotate };
-  }
-
   it('gives models on the connection and on useDb() connections the database named by dbName, and both keep working, connected, after a credential switch', async () => {
-    const { conn, rotate } = await connectionWithSecret();
+    const { conn, rotate } = await connectionWithSecret(mongoose, fx);
     try {
       expect(conn.name).toBe(DB);
       expect(conn.db!.databaseName).toBe(DB);
@@ -61,7 +39,7 @@ describe.each([
   });
 
   it('gives an Admin from connection.db.admin() that keeps working after a credential switch (mongoose brings its own driver, whose Admin class is not this package\'s)', async () => {
-    const { conn, rotate } = await connectionWithSecret();
+    const { conn, rotate } = await connectionWithSecret(mongoose, fx);
     try {
       const admin = conn.db!.admin(); // taken once, before the switch
       await expect(admin.ping()).resolves.toMatchObject({ ok: 1 });
@@ -75,7 +53,7 @@ describe.each([
   });
 
   it('runs a session on the MongoClient live when it started; after a switch its operations fail with the driver\'s error, are not retried, and the model works without it', async () => {
-    const { conn, rotate } = await connectionWithSecret();
+    const { conn, rotate } = await connectionWithSecret(mongoose, fx);
     try {
       const A = conn.model('A', new mongoose.Schema({ k: String }), uniqueName('a'));
       await A.create({ k: 'a1' });
@@ -97,7 +75,7 @@ describe.each([
   });
 
   it('close() closes every MongoClient, says disconnected, and refuses further use of its client with ClosedError', async () => {
-    const { conn, rotate } = await connectionWithSecret();
+    const { conn, rotate } = await connectionWithSecret(mongoose, fx);
     const A = conn.model('A', new mongoose.Schema({ k: String }), uniqueName('a'));
     await A.create({ k: 'a1' });
     await rotate();

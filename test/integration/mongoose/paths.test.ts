@@ -1,36 +1,16 @@
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { inspect } from 'node:util';
 import mongoose from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import { connectDocumentDb, createDocumentDbConnection, documentDbClientOf } from '../../../src/mongoose/index.js';
-import { newPassword } from '../../support/aws-style-rotator.js';
+import { connectDocumentDb, documentDbClientOf } from '../../../src/mongoose/index.js';
 import { uniqueName } from '../../support/names.js';
-import { createDocumentDbSecret, createUser, setUserPassword, useDocumentDbFixtures } from '../documentdb/helpers.js';
-
-const DB = 'credstage_it';
+import { useDocumentDbFixtures, userWithSecret } from '../documentdb/helpers.js';
+import { connectionWithSecret, DB } from './support.js';
 
 describe('mongoose 9: model paths that could bypass the live handles, across many credential switches (FerretDB + moto)', () => {
   const fx = useDocumentDbFixtures();
 
-  async function connectionWithSecret() {
-    const username = uniqueName('app');
-    const password = newPassword();
-    await createUser(fx.admin, username, password);
-    const { secretId, json } = await createDocumentDbSecret(fx.sm, { username, password });
-    const conn = await createDocumentDbConnection(mongoose, { secretId, secretsManager: fx.sm, dbName: DB, mongoClientOptions: { maxPoolSize: 1, maxIdleTimeMS: 10 } });
-    const passwords = [password];
-    const rotate = async (): Promise<void> => {
-      const next = newPassword();
-      passwords.push(next);
-      await setUserPassword(fx.admin, username, next);
-      await fx.sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ ...json, password: next }) }));
-      await new Promise((resolve) => setTimeout(resolve, 50)); // the pooled connection idles out
-    };
-    return { conn, rotate, passwords, secretId };
-  }
-
   it('bulkWrite, insertMany, aggregate cursors, conn.db.collection(), getClient().db(), useDb({ useCache }), populate across connections and GridFS keep working after 6 switches; listeners do not grow per switch; no password in what mongoose copied from the client', async () => {
-    const { conn, rotate, passwords } = await connectionWithSecret();
+    const { conn, rotate, passwords } = await connectionWithSecret(mongoose, fx);
     const other = conn.useDb(`${DB}_other`, { useCache: true });
     try {
       const Author = other.model('Author', new mongoose.Schema({ name: String }), uniqueName('author'));
@@ -85,10 +65,7 @@ describe('mongoose 9: model paths that could bypass the live handles, across man
   });
 
   it('connectDocumentDb refuses a second call on the connected default connection and leaves it working', async () => {
-    const username = uniqueName('app');
-    const password = newPassword();
-    await createUser(fx.admin, username, password);
-    const { secretId } = await createDocumentDbSecret(fx.sm, { username, password });
+    const { secretId } = await userWithSecret(fx.sm, fx.admin);
     await connectDocumentDb(mongoose, { secretId, secretsManager: fx.sm, dbName: DB });
     try {
       await expect(connectDocumentDb(mongoose, { secretId, secretsManager: fx.sm, dbName: DB })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import mongoose9 from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,10 +8,8 @@ import { motoClient } from '../../support/moto.js';
 import { uniqueName } from '../../support/names.js';
 import { AcknowledgedInserts, rotationsUnderLoad } from '../../support/orm-rotation.js';
 import { asMongoAdmin, rotatableSecret } from '../rotation/support.js';
+import { DB, mongoose8 } from './support.js';
 
-const DB = 'credstage_it';
-// mongoose 8's types declare the module 'mongoose', so they cannot be imported under the alias: load it untyped.
-const mongoose8 = createRequire(import.meta.url)('mongoose8') as typeof mongoose9;
 const SINGLE_USER = Array.from({ length: 5 }, () => 'single-user' as const);
 const ALTERNATING = Array.from({ length: 3 }, () => 'alternating-users' as const);
 

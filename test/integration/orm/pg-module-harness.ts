@@ -1,15 +1,16 @@
 /**
  * Shared by the Knex, Sequelize and TypeORM rotation tests: a secret ready for both strategies,
- * the rotations to run, login counting through `onEvent`, the exactly-once check and the line
- * each test prints.
+ * the rotations to run, login counting through `onEvent`, the app's mix of operations, the
+ * exactly-once check and the line each test prints.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { expect } from 'vitest';
 import type { RedshiftEvent } from '../../../src/redshift/index.js';
 import type { RotationStrategyName } from '../../../src/rotation/index.js';
-import { AcknowledgedInserts } from '../../support/orm-rotation.js';
+import { AcknowledgedInserts, rotationsUnderLoad } from '../../support/orm-rotation.js';
 import { uniqueName } from '../../support/names.js';
 import { asPostgresAdmin, rotatableSecret } from '../rotation/support.js';
+import { storedCounts } from './pool-support.js';
 
 /** Five single-user rotations, then three alternating-users ones (the username switches to `<user>_clone` and back). */
 export const ROTATIONS: readonly RotationStrategyName[] = [
@@ -63,12 +64,6 @@ export class Logins {
   }
 }
 
-/** The stored count of every key in `table`, read by the admin (not through the library under test). */
-export async function storedCounts(table: string): Promise<Map<string, number>> {
-  const { rows } = await asPostgresAdmin((c) => c.query(`SELECT key, count(*)::int AS n FROM ${c.escapeIdentifier(table)} GROUP BY key`));
-  return new Map(rows.map((r: { key: string; n: number }) => [r.key, r.n]));
-}
-
 /** The username AWSCURRENT holds now. */
 export async function currentUsername(sm: SecretsManagerClient, secretId: string): Promise<string> {
   const out = await sm.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
@@ -109,4 +104,58 @@ export async function checkRun(
   expect(logins.okDuringRotations).toBeGreaterThanOrEqual(ROTATIONS.length);
   expect(logins.recoveries).toBeGreaterThan(0);
   expect([...logins.users].sort()).toEqual([baseUser, `${baseUser}_clone`].sort());
+}
+
+/** What one ORM does for the app's mix of operations, written in its own API. */
+export interface OrmOperations {
+  insert(key: string, n: number): Promise<unknown>;
+  count(): Promise<unknown>;
+  /** In one transaction: inserts the row, then reads it back. */
+  insertAndRead(key: string, n: number): Promise<unknown>;
+  /** `current_user`, asked through the ORM's own pool. */
+  currentUser(): Promise<string>;
+}
+
+/**
+ * One test's run: a secret and table from `ormSecret`, the logins counted through `logins.onEvent`
+ * (give it to `pgModule` / `getRedshiftPool`), and the inserts the ORM acknowledged.
+ */
+export class OrmRun {
+  readonly logins = new Logins();
+  readonly inserts = new AcknowledgedInserts();
+
+  private constructor(
+    readonly sm: SecretsManagerClient,
+    readonly secretId: string,
+    readonly username: string,
+    readonly table: string,
+  ) {}
+
+  static async start(sm: SecretsManagerClient): Promise<OrmRun> {
+    const { secretId, username, table } = await ormSecret(sm);
+    return new OrmRun(sm, secretId, username, table);
+  }
+
+  /**
+   * Runs ROTATIONS while the app does an insert, a count, or a transaction with an insert and a
+   * read, by turns; then `checkRun`, and after the last rotation a query through the ORM's pool
+   * runs as a user the secret names, and AWSCURRENT holds `<user>_clone`.
+   */
+  async rotateAndCheck(library: string, orm: OrmOperations): Promise<void> {
+    const { inserts } = this;
+    const op = async (seq: number): Promise<void> => {
+      if (seq % 3 === 1) {
+        await orm.count();
+        return;
+      }
+      const key = inserts.next(seq);
+      await (seq % 3 === 0 ? orm.insert(key, seq) : orm.insertAndRead(key, seq));
+      inserts.record(key);
+    };
+    const result = await this.logins.during(() => rotationsUnderLoad({ client: this.sm, secretId: this.secretId, strategies: ROTATIONS, op }));
+
+    await checkRun(library, result, this.logins, inserts, this.table, this.username);
+    expect([this.username, `${this.username}_clone`]).toContain(await orm.currentUser());
+    expect(await currentUsername(this.sm, this.secretId)).toBe(`${this.username}_clone`);
+  }
 }

@@ -1,11 +1,9 @@
 import 'reflect-metadata';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DataSource, EntitySchema } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { pgModule } from '../../../src/redshift/index.js';
-import { motoClient } from '../../support/moto.js';
-import { AcknowledgedInserts, rotationsUnderLoad } from '../../support/orm-rotation.js';
-import { checkRun, currentUsername, IDLE_MS, Logins, MAX_USES, ormSecret, POOL_MAX, ROTATIONS } from './pg-module-harness.js';
+import { useMotoClient } from '../../support/moto.js';
+import { IDLE_MS, MAX_USES, OrmRun, POOL_MAX } from './pg-module-harness.js';
 
 interface Item {
   id: number;
@@ -14,20 +12,14 @@ interface Item {
 }
 
 describe('TypeORM with driver: pgModule({ secretId })', () => {
-  let sm: SecretsManagerClient;
-
-  beforeAll(() => {
-    sm = motoClient({ maxAttempts: 3 });
-  });
-  afterAll(() => sm.destroy());
+  const moto = useMotoClient({ maxAttempts: 3 });
 
   it('serves reads, inserts and transactions with 0 failures through 5 single-user and 3 alternating-users rotations', { timeout: 240_000 }, async () => {
-    const { secretId, username, table } = await ormSecret(sm);
-    const logins = new Logins();
-    const pg = pgModule({ secretId, secretsManager: sm, onEvent: logins.onEvent });
+    const run = await OrmRun.start(moto.sm);
+    const pg = pgModule({ secretId: run.secretId, secretsManager: moto.sm, onEvent: run.logins.onEvent });
     const Items = new EntitySchema<Item>({
       name: 'Item',
-      tableName: table,
+      tableName: run.table,
       columns: { id: { type: Number, primary: true, generated: true }, key: { type: String }, n: { type: 'int' } },
     });
     const dataSource = new DataSource({
@@ -40,40 +32,24 @@ describe('TypeORM with driver: pgModule({ secretId })', () => {
       poolSize: POOL_MAX,
       extra: { idleTimeoutMillis: IDLE_MS, maxUses: MAX_USES },
     });
-    const inserts = new AcknowledgedInserts();
     try {
       await dataSource.initialize();
       const repo = dataSource.getRepository(Items);
 
-      const result = await logins.during(() =>
-        rotationsUnderLoad({
-          client: sm,
-          secretId,
-          strategies: ROTATIONS,
-          op: async (seq) => {
-            if (seq % 3 === 0) {
-              const key = inserts.next(seq);
-              await repo.insert({ key, n: seq });
-              inserts.record(key);
-            } else if (seq % 3 === 1) {
-              await repo.count();
-            } else {
-              const key = inserts.next(seq);
-              await dataSource.transaction(async (manager) => {
-                await manager.insert(Items, { key, n: seq });
-                await manager.findOneBy(Items, { key });
-              });
-              inserts.record(key);
-            }
-          },
-        }),
-      );
-
-      await checkRun('typeorm', result, logins, inserts, table, username);
-      // TypeORM's own pool after the last rotation: a query on it succeeds, as a user the secret names.
-      const rows = (await dataSource.query('select current_user as u')) as Array<{ u: string }>;
-      expect([username, `${username}_clone`]).toContain(rows[0]!.u);
-      expect(await currentUsername(sm, secretId)).toBe(`${username}_clone`);
+      await run.rotateAndCheck('typeorm', {
+        insert: (key, n) => repo.insert({ key, n }),
+        count: () => repo.count(),
+        insertAndRead: (key, n) =>
+          dataSource.transaction(async (manager) => {
+            await manager.insert(Items, { key, n });
+            await manager.findOneBy(Items, { key });
+          }),
+        // TypeORM's own pool, after the last rotation.
+        currentUser: async () => {
+          const rows = (await dataSource.query('select current_user as u')) as Array<{ u: string }>;
+          return rows[0]!.u;
+        },
+      });
     } finally {
       if (dataSource.isInitialized) await dataSource.destroy();
       await pg.close();

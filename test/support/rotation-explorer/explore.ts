@@ -4,6 +4,7 @@ import type { SecretsManagerLike } from '../../../src/secrets-manager/client.js'
 import type { DatabaseAdapter } from '../../../src/rotation/adapters/types.js';
 import { rotateSecret } from '../../../src/rotation/index.js';
 import { InMemorySecretsManager } from '../../../src/testing/in-memory-secrets-manager.js';
+import { seededRandom } from '../seeded-random.js';
 import { Controller, type Choice } from './controller.js';
 import { ModelDatabase } from './model-database.js';
 
@@ -353,18 +354,6 @@ function nextPrefix(decisions: readonly Decision[], maxDeviations: number): numb
   return undefined;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed, the same schedule. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** `count` schedules from seeds `firstSeed`, `firstSeed + 1`, …; a death is tried at ~5 % of decisions. */
 export async function exploreRandomly(scenario: Scenario, count: number, firstSeed = 1, options: ExploreOptions = {}): Promise<ExploreResult> {
   let steps = 0;
@@ -372,7 +361,7 @@ export async function exploreRandomly(scenario: Scenario, count: number, firstSe
   let residual = 0;
   for (let i = 0; i < count; i++) {
     const seed = firstSeed + i;
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const run = await runSchedule(scenario, (_at, options) => {
       const alive = options.filter((o) => !o.crash).length;
       if (alive < options.length && random() < 0.05) return alive + Math.floor(random() * (options.length - alive));

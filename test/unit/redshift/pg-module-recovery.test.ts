@@ -1,29 +1,14 @@
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClosedError, InvalidOptionError } from '../../../src/errors.js';
-import { getRedshiftPool, pgModule, type PgModule, type PgModuleOptions, type RedshiftEvent } from '../../../src/redshift/index.js';
-import { Fixture, PASSWORD_2, SECRET_ID } from './support/fixtures.js';
+import { getRedshiftPool, pgModule, type RedshiftEvent } from '../../../src/redshift/index.js';
+import { PASSWORD_2, pgModuleTestKit, SECRET_ID, type Fixture } from './support/fixtures.js';
 
-let fixture: Fixture | undefined;
-let mod: PgModule | undefined;
-const toEnd: pg.Client[] = [];
-
-afterEach(async () => {
-  for (const client of toEnd.splice(0)) await client.end().catch(() => undefined);
-  await mod?.close();
-  mod = undefined;
-  await fixture?.close();
-  fixture = undefined;
-});
-
-function moduleFor(f: Fixture, extra: Partial<PgModuleOptions> = {}): PgModule {
-  mod = pgModule({ secretId: SECRET_ID, secretsManager: f.sm, onEvent: f.onEvent, recoveryBudgetMs: 2_000, ...extra } as PgModuleOptions);
-  return mod;
-}
+const { startFixture, moduleFor, endAfterTest } = pgModuleTestKit();
 
 /** The rotation window: the database has the new password, AWSPENDING holds it, AWSCURRENT still the old one. */
 async function inRotationWindow(): Promise<Fixture> {
-  const f = await Fixture.start();
+  const f = await startFixture();
   await f.putPending({ password: PASSWORD_2 });
   f.db.users.set('app', PASSWORD_2);
   return f;
@@ -31,10 +16,10 @@ async function inRotationWindow(): Promise<Fixture> {
 
 describe('pgModule Client: connect() recovering on the same instance', () => {
   it('runs a query queued before connect() finished once, after the recovered login, instead of failing it', async () => {
-    fixture = await inRotationWindow();
+    const fixture = await inRotationWindow();
     const m = moduleFor(fixture);
     const client = new m.Client();
-    toEnd.push(client);
+    endAfterTest(client);
 
     const connecting = client.connect();
     const queued = client.query('select current_user'); // pg queues it until the login is done
@@ -48,12 +33,12 @@ describe('pgModule Client: connect() recovering on the same instance', () => {
   });
 
   it('end() called while connect() recovers stops it: connect() rejects with ClosedError, no second login, no socket left open', async () => {
-    fixture = await inRotationWindow();
+    const fixture = await inRotationWindow();
     let client: pg.Client | undefined;
     let ending: Promise<void> | undefined;
     const m = moduleFor(fixture, {
       onEvent: (event: RedshiftEvent) => {
-        fixture!.onEvent(event);
+        fixture.onEvent(event);
         // The app shuts down right after the first login was rejected, while credstage recovers.
         if (event.type === 'login' && event.outcome === 'rejected') ending ??= client!.end();
       },
@@ -72,7 +57,7 @@ describe('pgModule Client: connect() recovering on the same instance', () => {
   });
 
   it('end() called while connect() reads the secret stops it: connect() rejects with ClosedError and no login is made', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     const m = moduleFor(fixture);
     const client = new m.Client();
 
@@ -84,7 +69,7 @@ describe('pgModule Client: connect() recovering on the same instance', () => {
   });
 
   it('fails a queued query with the connect error when no credentials work, instead of leaving it pending', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     fixture.db.users.set('app', 'nobody-knows-this');
     const m = moduleFor(fixture, { recoveryBudgetMs: 100 });
     const client = new m.Client();
@@ -100,7 +85,7 @@ describe('pgModule Client: connect() recovering on the same instance', () => {
 
 describe('pgModule settings: a password cannot come in through the host', () => {
   it('refuses a URL with credentials as connectionConfig.host or poolConfig.host without printing it', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     const sm = fixture.sm;
     const host = 'postgres://app:hunter2-in-a-url@db.example.com:5439/dev';
 

@@ -1,27 +1,12 @@
 import { inspect } from 'node:util';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthenticationRejectedError, InvalidOptionError } from '../../../src/errors.js';
-import { pgModule, type PgModule, type PgModuleOptions } from '../../../src/redshift/index.js';
+import { pgModule } from '../../../src/redshift/index.js';
 import { ormSettings } from '../../../src/redshift/pg-module.js';
-import { Fixture, PASSWORD_1, PASSWORD_2, SECRET_ID } from './support/fixtures.js';
+import { PASSWORD_1, PASSWORD_2, pgModuleTestKit, SECRET_ID } from './support/fixtures.js';
 
-let fixture: Fixture | undefined;
-let mod: PgModule | undefined;
-const toEnd: Array<{ end(): Promise<void> }> = [];
-
-afterEach(async () => {
-  for (const x of toEnd.splice(0)) await x.end().catch(() => undefined);
-  await mod?.close();
-  mod = undefined;
-  await fixture?.close();
-  fixture = undefined;
-});
-
-function moduleFor(f: Fixture, extra: Partial<PgModuleOptions> = {}): PgModule {
-  mod = pgModule({ secretId: SECRET_ID, secretsManager: f.sm, onEvent: f.onEvent, recoveryBudgetMs: 2_000, ...extra } as PgModuleOptions);
-  return mod;
-}
+const { startFixture, moduleFor, endAfterTest } = pgModuleTestKit();
 
 /** connect() through the callback form Sequelize uses, recording the client's `end` events seen before the callback. */
 function connectLikeSequelize(client: pg.Client): Promise<{ err: Error | null; endsBeforeCallback: number }> {
@@ -51,7 +36,7 @@ describe('pgModule: the ORM settings rule', () => {
   });
 
   it('refuses unknown options and secret-owned keys in connectionConfig up front', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     const sm = fixture.sm;
 
     expect(() => pgModule({ secretId: SECRET_ID, secretsManager: sm, max: 3 } as never)).toThrow('"max"');
@@ -62,7 +47,7 @@ describe('pgModule: the ORM settings rule', () => {
 
 describe('pgModule', () => {
   it('is pg without pg-native: types, defaults and escapeIdentifier are pg\'s own, native is null', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     const m = moduleFor(fixture);
 
     expect(m.types).toBe(pg.types);
@@ -74,10 +59,10 @@ describe('pgModule', () => {
   });
 
   it('Client logs in with the secret whatever host, port and Sequelize defaults the ORM passes', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     const m = moduleFor(fixture);
     const client = new m.Client({ host: 'localhost', port: 5432, password: null } as never);
-    toEnd.push(client);
+    endAfterTest(client);
 
     const { err } = await connectLikeSequelize(client);
     const { rows } = await client.query('select current_user');
@@ -88,12 +73,12 @@ describe('pgModule', () => {
   });
 
   it('Client recovers on the same instance during the rotation window, without an end event before the callback', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     await fixture.putPending({ password: PASSWORD_2 });
     fixture.db.users.set('app', PASSWORD_2); // setSecret ran, finishSecret not yet
     const m = moduleFor(fixture);
     const client = new m.Client();
-    toEnd.push(client);
+    endAfterTest(client);
     let backendKeyData = 0;
     client.connection.on('backendKeyData', () => backendKeyData++); // as Sequelize listens for parameterStatus
 
@@ -109,7 +94,7 @@ describe('pgModule', () => {
   });
 
   it('Client gives up with AuthenticationRejectedError once the budget is spent, then emits end', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     fixture.db.users.set('app', 'nobody-knows-this');
     const m = moduleFor(fixture, { recoveryBudgetMs: 200 });
     const client = new m.Client();
@@ -124,7 +109,7 @@ describe('pgModule', () => {
   });
 
   it('Pool recovers like getRedshiftPool, and its Pools and Clients share one credentials object and cache', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     await fixture.putPending({ password: PASSWORD_2 });
     fixture.db.users.set('app', PASSWORD_2);
     const m = moduleFor(fixture);
@@ -133,7 +118,7 @@ describe('pgModule', () => {
     const { rows } = await pool.query('select current_user');
     await pool.end(); // must not close the module's cache
     const client = new m.Client();
-    toEnd.push(client);
+    endAfterTest(client);
     await client.connect();
 
     expect(rows[0].current_user).toBe('app');
@@ -143,17 +128,17 @@ describe('pgModule', () => {
   });
 
   it('Pool refuses a password in the ORM settings when the ORM builds it', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     const m = moduleFor(fixture);
 
     expect(() => new m.Pool({ password: 'from-the-orm-config' })).toThrow('"Pool settings.password"');
   });
 
   it('connectionConfig sets defaults for every connection; its database overrides the secret\'s dbname', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     const m = moduleFor(fixture, { connectionConfig: { database: 'reporting', application_name: 'orm' } });
     const client = new m.Client();
-    toEnd.push(client);
+    endAfterTest(client);
 
     await client.connect();
 
@@ -161,7 +146,7 @@ describe('pgModule', () => {
   });
 
   it('close() is safe to call twice', async () => {
-    fixture = await Fixture.start();
+    const fixture = await startFixture();
     const m = moduleFor(fixture);
 
     await m.close();

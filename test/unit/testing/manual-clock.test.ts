@@ -26,4 +26,26 @@ describe('ManualClock', () => {
     expect(woke).toEqual(['short', 'long']);
     expect(clock.pendingSleeps).toBe(0);
   });
+
+  it('wakes sleeps that end at the same moment in the order they began', async () => {
+    const clock = new ManualClock();
+    const woke: number[] = [];
+    const sleeps = [30, 10, 30, 20, 10, 30].map((ms, i) => clock.sleep(ms).then(() => woke.push(i)));
+
+    clock.advance(30);
+    await Promise.all(sleeps);
+
+    expect(woke).toEqual([1, 4, 3, 0, 2, 5]);
+  });
+
+  it('tells when the earliest pending sleep ends', () => {
+    const clock = new ManualClock();
+    expect(clock.nextWakeAt).toBeUndefined();
+    void clock.sleep(300);
+    void clock.sleep(100);
+
+    expect(clock.nextWakeAt).toBe(100);
+    clock.advance(150);
+    expect(clock.nextWakeAt).toBe(300);
+  });
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { afterEach } from 'vitest';
 import { InMemorySecretsManager } from '../../../../src/testing/index.js';
-import type { RedshiftEvent } from '../../../../src/redshift/index.js';
+import { pgModule, type PgModule, type PgModuleOptions, type RedshiftEvent } from '../../../../src/redshift/index.js';
 import { FakePgServer } from './fake-pg-server.js';
 
 export const SECRET_ID = 'Applications/MyApp/Redshift';
@@ -57,4 +58,37 @@ export class Fixture {
   async close(): Promise<void> {
     await this.db.close();
   }
+}
+
+/**
+ * For the pgModule tests: registers an afterEach (in the calling file) that ends what the test
+ * made here, last made first: the clients given to `endAfterTest` (their errors ignored), the
+ * modules `moduleFor` made, the fixtures `startFixture` started.
+ */
+export function pgModuleTestKit(): {
+  startFixture(): Promise<Fixture>;
+  /** pgModule for the fixture's secret, with a 2 s recovery budget; `extra` overrides. */
+  moduleFor(f: Fixture, extra?: Partial<PgModuleOptions>): PgModule;
+  endAfterTest<T extends { end(): Promise<void> }>(client: T): T;
+} {
+  const toClose: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const close of toClose.splice(0).reverse()) await close();
+  });
+  return {
+    async startFixture() {
+      const f = await Fixture.start();
+      toClose.push(() => f.close());
+      return f;
+    },
+    moduleFor(f, extra = {}) {
+      const mod = pgModule({ secretId: SECRET_ID, secretsManager: f.sm, onEvent: f.onEvent, recoveryBudgetMs: 2_000, ...extra } as PgModuleOptions);
+      toClose.push(() => mod.close());
+      return mod;
+    },
+    endAfterTest(client) {
+      toClose.push(() => client.end().catch(() => undefined));
+      return client;
+    },
+  };
 }

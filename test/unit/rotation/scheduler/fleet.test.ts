@@ -20,6 +20,22 @@ async function secretsIn(sm: InMemorySecretsManager, count: number): Promise<str
   return ids;
 }
 
+/** A scheduler of 100 secrets (more than 50, so each check is spread over the 60 s interval). */
+async function hundredSecretsScheduler(): Promise<{ clock: ManualClock; sm: InMemorySecretsManager; scheduler: RotationScheduler }> {
+  const clock = new ManualClock(T0);
+  const sm = new InMemorySecretsManager({ clock });
+  const ids = await secretsIn(sm, 100);
+  const scheduler = new RotationScheduler({
+    secrets: ids.map((secretId) => ({ secretId, schedule: 'rate(1 days)' })),
+    secretsManager: sm,
+    rotate: fakeEngine(sm).rotate,
+    clock,
+    random: () => 0,
+    checkIntervalMs: 60_000,
+  });
+  return { clock, sm, scheduler };
+}
+
 describe('RotationScheduler at fleet scale', () => {
   it('does not re-read a secret at every check while its start is hours away (at most about once an hour)', async () => {
     const clock = new ManualClock(T0);
@@ -65,17 +81,7 @@ describe('RotationScheduler at fleet scale', () => {
   });
 
   it('spreads the checks of more than 50 secrets over the check interval instead of one burst', async () => {
-    const clock = new ManualClock(T0);
-    const sm = new InMemorySecretsManager({ clock });
-    const ids = await secretsIn(sm, 100);
-    const scheduler = new RotationScheduler({
-      secrets: ids.map((secretId) => ({ secretId, schedule: 'rate(1 days)' })),
-      secretsManager: sm,
-      rotate: fakeEngine(sm).rotate,
-      clock,
-      random: () => 0,
-      checkIntervalMs: 60_000,
-    });
+    const { clock, sm, scheduler } = await hundredSecretsScheduler();
 
     const ticking = scheduler.tick();
     await settle();
@@ -92,17 +98,7 @@ describe('RotationScheduler at fleet scale', () => {
   });
 
   it('stop() during a check spread over the interval returns without waiting for the rest of the interval', async () => {
-    const clock = new ManualClock(T0);
-    const sm = new InMemorySecretsManager({ clock });
-    const ids = await secretsIn(sm, 100);
-    const scheduler = new RotationScheduler({
-      secrets: ids.map((secretId) => ({ secretId, schedule: 'rate(1 days)' })),
-      secretsManager: sm,
-      rotate: fakeEngine(sm).rotate,
-      clock,
-      random: () => 0,
-      checkIntervalMs: 60_000,
-    });
+    const { sm, scheduler } = await hundredSecretsScheduler();
     void scheduler.tick();
     await settle();
 
