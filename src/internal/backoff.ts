@@ -22,11 +22,6 @@ export function resolveBackoff(name: string, given: BackoffOptions | undefined, 
   });
 }
 
-/** p-retry's delay options for a backoff: exponential, capped, jittered by U[1, 2). */
-export function retryDelays(backoff: Readonly<Required<BackoffOptions>>): { minTimeout: number; factor: number; maxTimeout: number; randomize: true } {
-  return { minTimeout: backoff.baseMs, factor: backoff.factor, maxTimeout: backoff.maxMs, randomize: true };
-}
-
 /**
  * The wait before retry number `retriesDone + 1`: `baseMs * factor^retriesDone`, jittered by
  * U[1, 2) from `random`, capped at `maxMs` — p-retry's formula, for loops that wait on an

@@ -153,7 +153,7 @@ function checkBackoff(value: unknown): Readonly<Required<BackoffOptions>> {
   if (value !== undefined && !isPlainObject(value)) throw new InvalidOptionError('backoff', 'must be an object { baseMs, factor, maxMs }');
   if (value !== undefined) refuseUnknownKeys('backoff', value, BACKOFF_KEYS, 'backoff');
   const backoff = resolveBackoff('backoff', value as BackoffOptions | undefined, SCHEDULER_DEFAULTS.backoff);
-  // p-retry arms setTimeout with these.
+  // Retry waits arm setTimeout with these (on the system clock).
   checkNumber('backoff.baseMs', backoff.baseMs, 0, MAX_TIMER_MS);
   checkNumber('backoff.maxMs', backoff.maxMs, 0, MAX_TIMER_MS);
   return backoff;
